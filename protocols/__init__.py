@@ -1,0 +1,25 @@
+"""Sans-I/O reference implementations, one module per protocol; ``REGISTRY`` finds them.
+
+Each module exports ``SPEC`` (a ``sim.protocol.ProtocolSpec``). Adding a protocol means
+adding a module and one line to ``_MODULES``; the CLI, the app and the tests pick it up.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from sim.protocol import ProtocolSpec
+
+_MODULES = ("ping",)
+
+
+def _load() -> dict[str, ProtocolSpec]:
+    registry: dict[str, ProtocolSpec] = {}
+    for name in _MODULES:
+        spec = importlib.import_module(f"protocols.{name}").SPEC
+        assert spec.id not in registry, f"duplicate protocol id {spec.id}"
+        registry[spec.id] = spec
+    return registry
+
+
+REGISTRY: dict[str, ProtocolSpec] = _load()

@@ -1,0 +1,440 @@
+"""The deterministic discrete-event simulator: ``run(scenario) -> Trace``.
+
+Theory of operation
+-------------------
+The simulator owns everything a node must not touch: sim time (integer ticks), the
+network, timers and randomness. It keeps one heap of due items — messages in flight,
+armed timers, client requests and faults scheduled at a time — ordered by
+``(due time, sequence number)``, so ties break by creation order and a run is a pure
+function of its scenario. Randomness comes only from ``random.Random`` instances seeded
+from the scenario seed with a per-purpose string (``"<seed>:net"``, ``"<seed>:<node>"``);
+string seeds are hashed with SHA-512 by ``random``, so they do not depend on
+``PYTHONHASHSEED`` and the trace is byte-identical in every process.
+
+One *step* is one cause: boot (step 0), delivering a message, firing a timer, a client
+request, or a fault. In ``random`` mode the next cause is the earliest due item. In
+``manual`` mode the learner's choices (message ids ``m<n>`` / timer ids ``t<n>``) pick it;
+client requests and timed faults still fire on their own when their time comes (or at
+once when nothing else is pending). Faults with ``after_step: k`` are applied as step
+``k + 1``: that is how the UI injects a fault "now" without changing the past.
+
+After every step the simulator snapshots the nodes that stepped, records the state diff,
+and evaluates every named invariant of the protocol. Hard limits (steps, sim time,
+pending messages) and an optional caller-supplied ``keep_going`` callback (the caller's
+wall-time budget: this module never reads a clock) end the run with an ``end`` event
+whose ``reason`` says why.
+
+Network semantics: a message is lost (``loss``) at send time and shown as a drop right
+after its send; a message whose link is cut or whose destination is down when it is due
+is dropped then. ``duplicate`` makes a second copy with its own id and latency;
+``reorder`` adds up to ``reorder_delay`` extra ticks. A crash keeps a node's durable
+fields (written through at the end of each of its steps), discards its volatile fields
+and timers; a restart rebuilds the node and restores the durable fields.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from typing import Any, Callable, Mapping
+
+from protocols import REGISTRY
+from sim.protocol import ProtocolSpec
+from sim.scenario import ClientOp, Fault, Scenario
+from sim.trace import TIMERS_FIELD, Event, StepInfo, Trace
+from sim.types import (CancelTimer, ClientRequest, Deliver, Node, Note, Reply, Restart, Send, SetTimer, Start,
+                       Timer, message_to_json, to_json_value)
+
+_MSG, _TIMER, _CLIENT, _FAULT = 0, 1, 2, 3
+
+
+class _Flight:
+    __slots__ = ("id", "src", "dst", "msg", "payload", "due", "lamport", "vc")
+
+    def __init__(self, mid: str, src: str, dst: str, msg: Any, payload: dict, due: int, lamport: int,
+                 vc: tuple[int, ...]) -> None:
+        self.id, self.src, self.dst, self.msg, self.payload = mid, src, dst, msg, payload
+        self.due, self.lamport, self.vc = due, lamport, vc
+
+
+class Simulation:
+    """One run in progress. Use ``run()``; this class is its working memory."""
+
+    def __init__(self, scenario: Scenario, spec: ProtocolSpec | None = None) -> None:
+        self.sc = scenario
+        self.spec = spec or REGISTRY[scenario.protocol]
+        self.params = self.spec.resolve_params(scenario.params)
+        self.node_ids = self.spec.node_ids(self.params)
+        self.index = {n: i for i, n in enumerate(self.node_ids)}
+        self.net_rng = random.Random(f"{scenario.seed}:net")
+        self.node_rngs = {n: random.Random(f"{scenario.seed}:{n}") for n in self.node_ids}
+        self.nodes: dict[str, Node] = {
+            n: self.spec.make_node(n, self.node_ids, self.params, scenario.bug, self.node_rngs[n])
+            for n in self.node_ids}
+        self.roles = {n: self.nodes[n].ROLE for n in self.node_ids}
+        self.up = {n: True for n in self.node_ids}
+        self.disk: dict[str, dict[str, Any]] = {}
+        self.lamport = {n: 0 for n in self.node_ids}
+        self.vc = {n: (0,) * len(self.node_ids) for n in self.node_ids}
+        self.skew = {n: 0 for n in self.node_ids}
+        self.cut: set[tuple[str, str]] = set()
+        self.now = 0
+        self.seq = 0
+        self.heap: list[tuple[int, int, int, str]] = []
+        self.flights: dict[str, _Flight] = {}
+        self.timers: dict[str, tuple[str, str, int]] = {}  # timer id -> (node, name, due)
+        self.timer_by_name: dict[tuple[str, str], str] = {}
+        self.n_msgs = 0
+        self.n_timers = 0
+        self.workload: tuple[ClientOp, ...] = (scenario.workload if scenario.workload is not None else tuple(
+            ClientOp(at=w["at"], node=w["node"], client=w.get("client", "c1"), op=w["op"])
+            for w in self.spec.default_workload(self.params)))
+        self.step_faults: dict[int, list[int]] = {}
+        for fi, f in enumerate(scenario.faults):
+            if f.after_step is not None:
+                self.step_faults.setdefault(f.after_step, []).append(fi)
+            else:
+                self._push(f.at, _FAULT, f"f{fi}")
+        for wi, w in enumerate(self.workload):
+            self._push(w.at, _CLIENT, f"w{wi}")
+        # trace under construction
+        self.events: list[Event] = []
+        self.steps: list[StepInfo] = []
+        self.step_first: list[int] = []
+        self.diffs: list[dict[str, dict[str, Any]]] = []
+        self.current: dict[str, dict[str, Any]] = {n: {} for n in self.node_ids}
+        self.touched: set[str] = set()
+        self.inv_status: dict[str, Any] = {inv.name: None for inv in self.spec.invariants}
+        self.inv_changes: list[tuple[int, str, Any]] = []
+        self.choice_pos = 0
+
+    # ------------------------------------------------------------------ plumbing
+    def _push(self, due: int, kind: int, ref: str) -> None:
+        self.seq += 1
+        heapq.heappush(self.heap, (due, self.seq, kind, ref))
+
+    def _event(self, kind: str, node: str | None, peer: str | None = None, msg_id: str | None = None,
+               payload: Mapping[str, Any] | None = None, detail: Mapping[str, Any] | None = None,
+               clock: bool = True, recv: _Flight | None = None) -> None:
+        lamport = vc = None
+        if clock and node is not None:
+            i = self.index[node]
+            if recv is not None:
+                lamport = max(self.lamport[node], recv.lamport) + 1
+                merged = tuple(map(max, self.vc[node], recv.vc))
+            else:
+                lamport = self.lamport[node] + 1
+                merged = self.vc[node]
+            vc = merged[:i] + (merged[i] + 1,) + merged[i + 1:]
+            self.lamport[node], self.vc[node] = lamport, vc
+        self.events.append(Event(len(self.events), len(self.steps) - 1, self.now, kind, node, peer, msg_id,
+                                 payload, lamport, vc, detail))
+
+    def _begin_step(self, cause: str, ref: str | None = None, chosen: bool = False) -> None:
+        self.steps.append(StepInfo(time=self.now, cause=cause, ref=ref, chosen=chosen))
+        self.step_first.append(len(self.events))
+        self.touched = set()
+
+    def _latency(self) -> int:
+        lat = self.sc.network.latency
+        rng = self.net_rng
+        if lat.kind == "fixed":
+            d = lat.low
+        elif lat.kind == "uniform":
+            d = rng.randint(lat.low, lat.high)
+        else:  # long_tail: Pareto-distributed, scaled so its minimum is ``low``, capped at ``high``
+            d = min(lat.high, int(max(lat.low, 1) * rng.paretovariate(lat.alpha)))
+        if self.sc.network.reorder and rng.random() < self.sc.network.reorder:
+            d += rng.randint(0, self.sc.network.reorder_delay)
+        return d
+
+    # -------------------------------------------------------------------- effects
+    def _run_node(self, node: str, inp: Any) -> None:
+        effects = self.nodes[node].step(inp, self.now + self.skew[node])
+        self.touched.add(node)
+        for eff in effects:
+            if isinstance(eff, Send):
+                self._send(node, eff)
+            elif isinstance(eff, SetTimer):
+                self._set_timer(node, eff.name, eff.after)
+            elif isinstance(eff, CancelTimer):
+                tid = self.timer_by_name.pop((node, eff.name), None)
+                if tid is not None:
+                    del self.timers[tid]
+            elif isinstance(eff, Reply):
+                self._event("return", node, peer=eff.client, detail={"client": eff.client,
+                                                                     "result": to_json_value(eff.result)})
+            elif isinstance(eff, Note):
+                self._event("note", node, detail={"key": eff.key, "args": to_json_value(eff.args)})
+            else:  # a protocol bug, not a learner's: fail loudly in tests
+                raise TypeError(f"{node} returned an unknown effect {eff!r}")
+
+    def _send(self, src: str, eff: Send) -> None:
+        if eff.dst not in self.index:
+            raise ValueError(f"{src} sent to unknown node {eff.dst!r}")
+        self.n_msgs += 1
+        mid = f"m{self.n_msgs}"
+        payload = message_to_json(eff.msg)
+        net = self.sc.network
+        lost = bool(net.loss) and self.net_rng.random() < net.loss
+        due = self.now + self._latency()
+        self._event("send", src, peer=eff.dst, msg_id=mid, payload=payload,
+                    detail={"due": due, "lost": True} if lost else {"due": due})
+        if lost:
+            self._event("drop", eff.dst, peer=src, msg_id=mid, payload=payload, detail={"reason": "loss"},
+                        clock=False)
+            return
+        sent = self.events[-1]
+        flight = _Flight(mid, src, eff.dst, eff.msg, payload, due, sent.lamport, sent.vc)
+        self.flights[mid] = flight
+        self._push(due, _MSG, mid)
+        if net.duplicate and self.net_rng.random() < net.duplicate:
+            self._duplicate(flight, "network")
+
+    def _duplicate(self, flight: _Flight, reason: str) -> None:
+        self.n_msgs += 1
+        mid = f"m{self.n_msgs}"
+        due = self.now + self._latency()
+        copy = _Flight(mid, flight.src, flight.dst, flight.msg, flight.payload, due, flight.lamport, flight.vc)
+        self.flights[mid] = copy
+        self._push(due, _MSG, mid)
+        self._event("duplicate", flight.dst, peer=flight.src, msg_id=mid, payload=flight.payload,
+                    detail={"of": flight.id, "due": due, "reason": reason}, clock=False)
+
+    def _set_timer(self, node: str, name: str, after: int) -> None:
+        old = self.timer_by_name.pop((node, name), None)
+        if old is not None:
+            del self.timers[old]
+        self.n_timers += 1
+        tid = f"t{self.n_timers}"
+        due = self.now + max(0, int(after))
+        self.timers[tid] = (node, name, due)
+        self.timer_by_name[(node, name)] = tid
+        self._push(due, _TIMER, tid)
+
+    # ---------------------------------------------------------------------- causes
+    def _deliver(self, mid: str) -> None:
+        f = self.flights.pop(mid)
+        if (f.src, f.dst) in self.cut:
+            self._event("drop", f.dst, peer=f.src, msg_id=mid, payload=f.payload, detail={"reason": "partition"},
+                        clock=False)
+        elif not self.up[f.dst]:
+            self._event("drop", f.dst, peer=f.src, msg_id=mid, payload=f.payload, detail={"reason": "crashed"},
+                        clock=False)
+        else:
+            self._event("deliver", f.dst, peer=f.src, msg_id=mid, payload=f.payload, recv=f)
+            self._run_node(f.dst, Deliver(src=f.src, msg=f.msg, msg_id=mid))
+
+    def _fire_timer(self, tid: str) -> None:
+        node, name, _due = self.timers.pop(tid)
+        del self.timer_by_name[(node, name)]
+        self._event("timer", node, detail={"name": name, "timer": tid})
+        self._run_node(node, Timer(name=name))
+
+    def _client(self, wi: int) -> None:
+        w = self.workload[wi]
+        if not self.up[w.node]:
+            self._event("note", w.node, detail={"key": "note.client_request_lost", "args": {"client": w.client}},
+                        clock=False)
+            return
+        self._event("invoke", w.node, peer=w.client, detail={"client": w.client, "op": dict(w.op), "op_index": wi})
+        self._run_node(w.node, ClientRequest(client=w.client, op=w.op))
+
+    def _fault(self, fi: int) -> None:
+        f: Fault = self.sc.faults[fi]
+        detail = {"fault": fi}
+        if f.type == "crash":
+            if not self.up[f.node]:
+                return self._event("note", f.node, detail={"key": "note.already_down", "args": {}}, clock=False)
+            self.up[f.node] = False
+            for (n, name), tid in list(self.timer_by_name.items()):
+                if n == f.node:
+                    del self.timer_by_name[(n, name)]
+                    del self.timers[tid]
+            self._event("crash", f.node, detail=detail)
+            self.touched.add(f.node)
+        elif f.type == "restart":
+            if self.up[f.node]:
+                return self._event("note", f.node, detail={"key": "note.already_up", "args": {}}, clock=False)
+            node = self.spec.make_node(f.node, self.node_ids, self.params, self.sc.bug, self.node_rngs[f.node])
+            node.restore_durable(self.disk.get(f.node, {}))
+            self.nodes[f.node] = node
+            self.up[f.node] = True
+            self._event("restart", f.node, detail=detail)
+            self._run_node(f.node, Restart())
+        elif f.type == "partition":
+            groups = [set(g) for g in f.groups]
+            if groups:
+                rest = set(self.node_ids).difference(*groups)
+                if rest:
+                    groups.append(rest)
+                side = {n: gi for gi, g in enumerate(groups) for n in g}
+                self.cut |= {(a, b) for a in self.node_ids for b in self.node_ids if side[a] != side[b]}
+            self.cut |= set(f.links)
+            self._event("partition", None, detail={**detail, "cut": sorted([a, b] for a, b in self.cut)},
+                        clock=False)
+        elif f.type == "heal":
+            self.cut.clear()
+            self._event("heal", None, detail=detail, clock=False)
+        elif f.type == "skew":
+            self.skew[f.node] = f.by
+            self._event("skew", f.node, detail={**detail, "by": f.by}, clock=False)
+        else:  # drop / duplicate / delay one specific pending message
+            flight = self.flights.get(f.msg)
+            if flight is None:
+                return self._event("note", None, detail={"key": "note.not_pending", "args": {"msg": f.msg}},
+                                   clock=False)
+            if f.type == "drop":
+                del self.flights[f.msg]
+                self._event("drop", flight.dst, peer=flight.src, msg_id=f.msg, payload=flight.payload,
+                            detail={**detail, "reason": "fault"}, clock=False)
+            elif f.type == "duplicate":
+                self._duplicate(flight, "fault")
+            else:
+                flight.due += f.by
+                self._push(flight.due, _MSG, f.msg)  # the old heap entry is skipped: its due no longer matches
+                self._event("delay", flight.dst, peer=flight.src, msg_id=f.msg, payload=flight.payload,
+                            detail={**detail, "by": f.by, "due": flight.due}, clock=False)
+
+    # ------------------------------------------------------------------- bookkeeping
+    def _end_step(self) -> None:
+        diff: dict[str, dict[str, Any]] = {}
+        for node in sorted(self.touched, key=self.index.__getitem__):
+            if self.up[node]:
+                snap = self.nodes[node].snapshot()
+                self.disk[node] = self.nodes[node].durable_state()
+            else:  # crashed: only what is on disk survives; volatile fields are gone
+                snap = {k: self.disk.get(node, {}).get(k) for k in self.nodes[node].snapshot()}
+            snap[TIMERS_FIELD] = {name: [tid, self.timers[tid][2]]
+                                  for (n, name), tid in sorted(self.timer_by_name.items()) if n == node}
+            cur = self.current[node]
+            changed = {k: v for k, v in snap.items() if k not in cur or cur[k] != v}
+            if changed:
+                cur.update(changed)
+                diff[node] = changed
+        self.diffs.append(diff)
+        if diff and self.spec.invariants:
+            self._check_invariants()
+
+    def _check_invariants(self) -> None:
+        step = len(self.steps) - 1
+        for inv in self.spec.invariants:
+            v = inv.check(self.current)
+            vj = None if v is None else {"key": v.key, "args": to_json_value(v.args)}
+            if vj != self.inv_status[inv.name]:
+                self.inv_status[inv.name] = vj
+                self.inv_changes.append((step, inv.name, vj))
+                if vj is not None:
+                    self._event("violation", None, detail={"invariant": inv.name, **vj}, clock=False)
+
+    def _is_stale(self, kind: int, ref: str, due: int) -> bool:
+        if kind == _MSG:
+            f = self.flights.get(ref)
+            return f is None or f.due != due
+        if kind == _TIMER:
+            return ref not in self.timers
+        return False
+
+    def _peek_live(self) -> tuple[int, int, int, str] | None:
+        while self.heap and self._is_stale(self.heap[0][2], self.heap[0][3], self.heap[0][0]):
+            heapq.heappop(self.heap)
+        return self.heap[0] if self.heap else None
+
+    def _do(self, kind: int, ref: str, chosen: bool = False) -> None:
+        cause = ("deliver", "timer", "client", "fault")[kind]
+        self._begin_step(cause, ref, chosen)
+        if kind == _MSG:
+            self._deliver(ref)
+        elif kind == _TIMER:
+            self._fire_timer(ref)
+        elif kind == _CLIENT:
+            self._client(int(ref[1:]))
+        else:
+            self._fault(int(ref[1:]))
+        self._end_step()
+
+    def _next_manual(self) -> tuple[int, str] | str:
+        """The next cause in manual mode, or the reason the run stops."""
+        auto = [(due, seq, kind, ref) for due, seq, kind, ref in self.heap if kind in (_CLIENT, _FAULT)]
+        first_auto = min(auto) if auto else None
+        if first_auto is not None and first_auto[0] <= self.now:
+            heapq.heappop(self.heap) if self.heap[0] == first_auto else self._remove(first_auto)
+            return first_auto[2], first_auto[3]
+        if self.choice_pos >= len(self.sc.choices):
+            if first_auto is not None and not self.flights and not self.timers:
+                self._remove(first_auto)
+                self.now = max(self.now, first_auto[0])
+                return first_auto[2], first_auto[3]
+            return "awaiting_choice" if (self.flights or self.timers or first_auto) else "quiescent"
+        choice = self.sc.choices[self.choice_pos]
+        if choice in self.flights:
+            due, kind = self.flights[choice].due, _MSG
+        elif choice in self.timers:
+            due, kind = self.timers[choice][2], _TIMER
+        else:
+            return "bad_choice"
+        if first_auto is not None and first_auto[0] <= due:
+            self._remove(first_auto)
+            self.now = max(self.now, first_auto[0])
+            return first_auto[2], first_auto[3]
+        self.choice_pos += 1
+        self.now = max(self.now, due)
+        return kind, choice
+
+    def _remove(self, item: tuple[int, int, int, str]) -> None:
+        self.heap.remove(item)
+        heapq.heapify(self.heap)
+
+    # ------------------------------------------------------------------------ run
+    def run(self, keep_going: Callable[[], bool] | None = None) -> Trace:
+        self._begin_step("start")
+        for n in self.node_ids:
+            self._event("start", n)
+            self._run_node(n, Start())
+        self._end_step()
+        reason = self._loop(keep_going)
+        self._begin_step("end")
+        detail: dict[str, Any] = {"reason": reason}
+        if reason == "bad_choice":
+            detail["choice"] = self.sc.choices[self.choice_pos]
+        self._event("end", None, detail=detail, clock=False)
+        self.diffs.append({})
+        self.step_first.append(len(self.events))
+        return Trace(scenario=self.sc, nodes=self.node_ids, roles=self.roles, events=tuple(self.events),
+                     steps=tuple(self.steps), step_first_event=tuple(self.step_first), diffs=tuple(self.diffs),
+                     invariant_names=tuple(inv.name for inv in self.spec.invariants),
+                     invariant_changes=tuple(self.inv_changes), end=detail)
+
+    def _loop(self, keep_going: Callable[[], bool] | None) -> str:
+        manual = self.sc.mode == "manual"
+        while True:
+            done = len(self.steps) - 1  # steps completed after boot
+            if done + 1 >= self.sc.max_steps:
+                return "max_steps"
+            if len(self.flights) > self.sc.max_pending:
+                return "max_pending"
+            if keep_going is not None and done % 256 == 0 and not keep_going():
+                return "stopped"
+            pending_faults = self.step_faults.get(done)
+            if pending_faults:
+                self._do(_FAULT, f"f{pending_faults.pop(0)}")
+                continue
+            if manual:
+                nxt = self._next_manual()
+                if isinstance(nxt, str):
+                    return nxt
+                kind, ref = nxt
+            else:
+                item = self._peek_live()
+                if item is None:
+                    return "quiescent"
+                due, _seq, kind, ref = heapq.heappop(self.heap)
+                self.now = max(self.now, due)
+            if self.now > self.sc.max_time:
+                return "max_time"
+            self._do(kind, ref, chosen=manual and kind in (_MSG, _TIMER))
+
+
+def run(scenario: Scenario, keep_going: Callable[[], bool] | None = None) -> Trace:
+    """Run ``scenario`` to its end. Same scenario (incl. seed and choices) → identical trace."""
+    return Simulation(scenario).run(keep_going)

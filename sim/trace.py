@@ -1,0 +1,215 @@
+"""The trace: the complete, immutable record of one run, and everything derived from it.
+
+Theory of operation
+-------------------
+A run is a sequence of *steps*. Each step has one cause (boot, a delivery, a timer, a
+client request, a fault) and produces one or more *events* (the delivery itself, the
+sends and notes it caused, the network's drops...). Every event carries its step, sim
+time, node, peer, message id, message payload and, for events that happen at a node,
+the Lamport clock and vector clock the simulator computed for it (network events such as
+a partition have neither: they are not events of any process).
+
+State: ``diffs[s]`` holds, per node that changed in step ``s``, the fields that changed.
+A full snapshot is kept every ``SNAPSHOT_EVERY`` steps, so ``states_at(s)`` costs at most
+that many diff applications. ``invariant_changes`` lists when each named invariant starts
+or stops being violated; ``invariants_at(s)`` replays it.
+
+Serialisation (``to_json``) is canonical: sorted keys, no spaces, so the same run gives
+byte-identical files. The format is documented in ``docs/formats.md``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping, NamedTuple
+
+from sim.scenario import Scenario
+
+FORMAT = "consistency-lab-trace"
+VERSION = 1
+SNAPSHOT_EVERY = 32
+TIMERS_FIELD = "armed_timers"  # pseudo-field the simulator adds to every node state: {name: [timer id, due]}
+
+# Event kinds, in the order the docs list them.
+EVENT_KINDS = ("start", "send", "deliver", "drop", "duplicate", "delay", "timer", "crash", "restart",
+               "partition", "heal", "skew", "invoke", "return", "note", "violation", "end")
+NETWORK_KINDS = frozenset({"drop", "duplicate", "delay", "partition", "heal", "skew", "violation", "end"})
+
+
+class Event(NamedTuple):
+    """One event. ``lamport``/``vc`` are ``None`` for network events (see module doc)."""
+
+    i: int
+    step: int
+    time: int
+    kind: str
+    node: str | None
+    peer: str | None = None
+    msg_id: str | None = None
+    payload: Mapping[str, Any] | None = None
+    lamport: int | None = None
+    vc: tuple[int, ...] | None = None
+    detail: Mapping[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"i": self.i, "step": self.step, "time": self.time, "kind": self.kind}
+        for name in ("node", "peer", "msg_id", "payload", "lamport", "detail"):
+            v = getattr(self, name)
+            if v is not None:
+                out[name] = v
+        if self.vc is not None:
+            out["vc"] = list(self.vc)
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepInfo:
+    time: int
+    cause: str  # "start" | "deliver" | "timer" | "client" | "fault" | "end"
+    ref: str | None = None  # message id, timer id, workload index or fault index
+    chosen: bool = False  # manual mode: this step consumed one of the learner's choices
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    scenario: Scenario
+    nodes: tuple[str, ...]
+    roles: Mapping[str, str]
+    events: tuple[Event, ...]
+    steps: tuple[StepInfo, ...]
+    step_first_event: tuple[int, ...]  # index of the first event of each step; + len(events) at the end
+    diffs: tuple[Mapping[str, Mapping[str, Any]], ...]
+    invariant_names: tuple[str, ...]
+    invariant_changes: tuple[tuple[int, str, Mapping[str, Any] | None], ...]
+    end: Mapping[str, Any]
+    _snapshots: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict, compare=False, repr=False)
+
+    # ------------------------------------------------------------------ navigation
+    @property
+    def n_steps(self) -> int:
+        return len(self.steps)
+
+    def events_of_step(self, step: int) -> tuple[Event, ...]:
+        return self.events[self.step_first_event[step]:self.step_first_event[step + 1]]
+
+    def events_until(self, step: int) -> tuple[Event, ...]:
+        """Every event up to and including ``step``."""
+        return self.events[:self.step_first_event[min(step, self.n_steps - 1) + 1]]
+
+    def step_of_event(self, i: int) -> int:
+        return self.events[i].step
+
+    # ----------------------------------------------------------------------- state
+    def states_at(self, step: int) -> dict[str, dict[str, Any]]:
+        """Every node's state after ``step`` (fresh dicts; callers may keep them)."""
+        step = max(0, min(step, self.n_steps - 1))
+        base = (step // SNAPSHOT_EVERY) * SNAPSHOT_EVERY
+        snap = self._snapshot(base)
+        states = {n: dict(v) for n, v in snap.items()}
+        for s in range(base + 1, step + 1):
+            _apply(states, self.diffs[s])
+        return states
+
+    def _snapshot(self, base: int) -> dict[str, dict[str, Any]]:
+        if base in self._snapshots:
+            return self._snapshots[base]
+        prev = max((b for b in self._snapshots if b < base), default=None)
+        if prev is None:
+            states: dict[str, dict[str, Any]] = {n: {} for n in self.nodes}
+            start = 0
+        else:
+            states = {n: dict(v) for n, v in self._snapshots[prev].items()}
+            start = prev + 1
+        for s in range(start, base + 1):
+            _apply(states, self.diffs[s])
+            if s % SNAPSHOT_EVERY == 0:
+                self._snapshots[s] = {n: dict(v) for n, v in states.items()}
+        return self._snapshots[base]
+
+    def changed_at(self, step: int) -> Mapping[str, Mapping[str, Any]]:
+        return self.diffs[step] if 0 <= step < self.n_steps else {}
+
+    def up_at(self, step: int) -> dict[str, bool]:
+        up = {n: True for n in self.nodes}
+        for e in self.events_until(step):
+            if e.kind == "crash":
+                up[e.node] = False
+            elif e.kind == "restart":
+                up[e.node] = True
+        return up
+
+    def invariants_at(self, step: int) -> dict[str, Mapping[str, Any] | None]:
+        """``{invariant name: None if it holds, else the violation}`` after ``step``."""
+        status: dict[str, Mapping[str, Any] | None] = {name: None for name in self.invariant_names}
+        for s, name, violation in self.invariant_changes:
+            if s > step:
+                break
+            status[name] = violation
+        return status
+
+    def first_violation_step(self) -> int | None:
+        for s, _name, violation in self.invariant_changes:
+            if violation is not None:
+                return s
+        return None
+
+    # --------------------------------------------------------------------- pending
+    def pending_at(self, step: int) -> list[dict[str, Any]]:
+        """Messages in flight and timers armed after ``step``: what manual mode may choose."""
+        in_flight: dict[str, Event] = {}
+        for e in self.events_until(step):
+            if e.kind == "send" and not (e.detail and e.detail.get("lost")):
+                in_flight[e.msg_id] = e
+            elif e.kind == "duplicate":
+                in_flight[e.msg_id] = e
+            elif e.kind in ("deliver", "drop") and e.msg_id in in_flight:
+                del in_flight[e.msg_id]
+        out = [{"id": mid, "kind": "message", "src": e.node if e.kind == "send" else e.peer,
+                "dst": e.peer if e.kind == "send" else e.node, "type": (e.payload or {}).get("type", "?"),
+                "due": (e.detail or {}).get("due", e.time)} for mid, e in in_flight.items()]
+        states = self.states_at(step)
+        for node in self.nodes:
+            for name, (tid, due) in sorted((states[node].get(TIMERS_FIELD) or {}).items()):
+                out.append({"id": tid, "kind": "timer", "src": node, "dst": node, "type": name, "due": due})
+        out.sort(key=lambda p: (p["due"], _id_order(p["id"])))
+        return out
+
+    def choices_before(self, step: int) -> list[str]:
+        """The manual choices consumed by steps ``0..step`` (to branch from ``step``)."""
+        return [s.ref for s in self.steps[: step + 1] if s.chosen and s.ref is not None]
+
+    # ---------------------------------------------------------------- serialise
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "scenario": self.scenario.to_dict(),
+            "nodes": list(self.nodes),
+            "roles": dict(self.roles),
+            "events": [e.to_dict() for e in self.events],
+            "steps": [{"time": s.time, "cause": s.cause, "ref": s.ref, "chosen": s.chosen} for s in self.steps],
+            "diffs": list(self.diffs),
+            "invariants": {"names": list(self.invariant_names),
+                           "changes": [[s, n, v] for s, n, v in self.invariant_changes]},
+            "end": dict(self.end),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _apply(states: dict[str, dict[str, Any]], diff: Mapping[str, Mapping[str, Any]]) -> None:
+    for node, fields in diff.items():
+        states[node].update(fields)
+
+
+def _id_order(pid: str) -> tuple[str, int]:
+    return (pid[0], int(pid[1:]) if pid[1:].isdigit() else 0)
+
+
+def step_at_time(trace: Trace, time: int) -> int:
+    """The last step whose time is ``<= time`` (for time-based scrubbing)."""
+    times = [s.time for s in trace.steps]
+    return max(0, bisect.bisect_right(times, time) - 1)

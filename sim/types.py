@@ -1,0 +1,178 @@
+"""Inputs a node receives, effects it returns, and the base class of every sans-I/O node.
+
+Theory of operation
+-------------------
+A node is a state machine with one door in: ``step(inp, now) -> list[Effect]``. It never
+touches the network, a clock or a global RNG; the simulator (``sim.engine``) feeds it
+inputs (``Start``, ``Deliver``, ``Timer``, ``ClientRequest``, ``Restart``) and carries out
+the effects it returns (``Send``, ``SetTimer``, ``CancelTimer``, ``Reply``, ``Note``).
+
+State is plain data held in attributes. A node class names which attributes are
+*durable* (written through to stable storage at the end of every step, so they survive a
+crash) and which are *volatile* (lost on a crash and re-initialised by ``__init__``).
+``snapshot()`` returns both as JSON-compatible values for the trace and the state table.
+
+Messages are frozen, slotted, keyword-only dataclasses defined by each protocol; the
+trace records them as ``{"type": ClassName, **fields}``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping
+
+
+def _frozen(cls):
+    return dataclass(frozen=True, slots=True, kw_only=True)(cls)
+
+
+# ----------------------------------------------------------------------------- inputs
+@_frozen
+class Start:
+    """The node boots for the first time (step 0 of every run)."""
+
+
+@_frozen
+class Restart:
+    """The node comes back after a crash: durable fields restored, volatile ones fresh."""
+
+
+@_frozen
+class Deliver:
+    src: str
+    msg: Any
+    msg_id: str = ""
+
+
+@_frozen
+class Timer:
+    name: str
+
+
+@_frozen
+class ClientRequest:
+    client: str
+    op: Mapping[str, Any]
+
+
+Input = Start | Restart | Deliver | Timer | ClientRequest
+
+
+# ---------------------------------------------------------------------------- effects
+@_frozen
+class Send:
+    dst: str
+    msg: Any
+
+
+@_frozen
+class SetTimer:
+    """Arm (or re-arm: an armed timer of the same name is replaced) a timer."""
+
+    name: str
+    after: int
+
+
+@_frozen
+class CancelTimer:
+    name: str
+
+
+@_frozen
+class Reply:
+    client: str
+    result: Mapping[str, Any]
+
+
+@_frozen
+class Note:
+    """A human-readable remark for the event log; ``key`` is a translation key, ``args`` its values."""
+
+    key: str
+    args: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+Effect = Send | SetTimer | CancelTimer | Reply | Note
+
+
+def message_to_json(msg: Any) -> dict[str, Any]:
+    """A protocol message as ``{"type": ClassName, **fields}`` (JSON-compatible)."""
+    if dataclasses.is_dataclass(msg):
+        out = {"type": type(msg).__name__}
+        for f in dataclasses.fields(msg):
+            out[f.name] = to_json_value(getattr(msg, f.name))
+        return out
+    if isinstance(msg, Mapping):
+        return {str(k): to_json_value(v) for k, v in msg.items()}
+    return {"type": str(msg)}
+
+
+def to_json_value(value: Any) -> Any:
+    """Copy ``value`` into fresh JSON-compatible data (tuples and sets become lists)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): to_json_value(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted((to_json_value(v) for v in value), key=repr)
+    if isinstance(value, (list, tuple)):
+        return [to_json_value(v) for v in value]
+    if dataclasses.is_dataclass(value):
+        return message_to_json(value)
+    raise TypeError(f"not JSON-compatible state: {type(value).__name__}")
+
+
+# ------------------------------------------------------------------------------- node
+class Node:
+    """Base class of every sans-I/O node.
+
+    Subclasses set ``DURABLE`` and ``VOLATILE`` (attribute names, in display order),
+    initialise them in ``__init__`` and implement ``step``. ``rng`` is a per-node
+    ``random.Random`` owned and seeded by the simulator; ``params`` are the protocol
+    parameters (already validated), ``bug`` the active bug-variant id or ``None``.
+    """
+
+    DURABLE: ClassVar[tuple[str, ...]] = ()
+    VOLATILE: ClassVar[tuple[str, ...]] = ()
+    ROLE: ClassVar[str] = "node"
+
+    def __init__(self, node_id: str, peers: tuple[str, ...], params: Mapping[str, Any],
+                 bug: str | None, rng: random.Random) -> None:
+        self.node_id = node_id
+        self.peers = peers
+        self.params = params
+        self.bug = bug
+        self.rng = rng
+
+    def durable_fields(self) -> tuple[str, ...]:
+        """The fields that survive a crash. A bug variant may leave one out on purpose."""
+        return self.DURABLE
+
+    def step(self, inp: Input, now: int) -> list[Effect]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def snapshot(self) -> dict[str, Any]:
+        """All state fields as fresh JSON-compatible values, in declared order."""
+        return {name: to_json_value(getattr(self, name)) for name in self.DURABLE + self.VOLATILE}
+
+    def durable_state(self) -> dict[str, Any]:
+        return {name: to_json_value(getattr(self, name)) for name in self.durable_fields()}
+
+    def restore_durable(self, saved: Mapping[str, Any]) -> None:
+        for name, value in saved.items():
+            setattr(self, name, _from_json_like(getattr(self, name), value))
+
+
+def _from_json_like(template: Any, value: Any) -> Any:
+    """Restore a saved JSON value with the container type the fresh node used."""
+    if isinstance(template, tuple) and isinstance(value, list):
+        return tuple(value)
+    if isinstance(template, (set, frozenset)) and isinstance(value, list):
+        return type(template)(value)
+    if isinstance(template, dict) and isinstance(value, dict):
+        return dict(value)
+    if isinstance(template, list) and isinstance(value, list):
+        return list(value)
+    return value
