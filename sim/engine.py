@@ -34,6 +34,7 @@ and timers; a restart rebuilds the node and restores the durable fields.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import random
 from typing import Any, Callable, Mapping
@@ -46,6 +47,8 @@ from sim.types import (CancelTimer, ClientRequest, Deliver, Node, Note, Reply, R
                        Timer, message_to_json, to_json_value)
 
 _MSG, _TIMER, _CLIENT, _FAULT = 0, 1, 2, 3
+_new_event = functools.partial(tuple.__new__, Event)  # no per-field Python-level work on the hot path
+_new_step = functools.partial(tuple.__new__, StepInfo)
 
 
 class _Flight:
@@ -83,7 +86,7 @@ class Simulation:
         self.heap: list[tuple[int, int, int, str]] = []
         self.flights: dict[str, _Flight] = {}
         self.timers: dict[str, tuple[str, str, int]] = {}  # timer id -> (node, name, due)
-        self.timer_by_name: dict[tuple[str, str], str] = {}
+        self.node_timers: dict[str, dict[str, str]] = {n: {} for n in self.node_ids}  # node -> name -> id
         self.n_msgs = 0
         self.n_timers = 0
         self.workload: tuple[ClientOp, ...] = (scenario.workload if scenario.workload is not None else tuple(
@@ -103,10 +106,12 @@ class Simulation:
         self.step_first: list[int] = []
         self.diffs: list[dict[str, dict[str, Any]]] = []
         self.current: dict[str, dict[str, Any]] = {n: {} for n in self.node_ids}
-        self.touched: set[str] = set()
+        self.touched: list[str] = []
         self.inv_status: dict[str, Any] = {inv.name: None for inv in self.spec.invariants}
         self.inv_changes: list[tuple[int, str, Any]] = []
         self.choice_pos = 0
+        self.step_no = 0
+        self.loss, self.dup, self.reorder = scenario.network.loss, scenario.network.duplicate, scenario.network.reorder
 
     # ------------------------------------------------------------------ plumbing
     def _push(self, due: int, kind: int, ref: str) -> None:
@@ -115,25 +120,33 @@ class Simulation:
 
     def _event(self, kind: str, node: str | None, peer: str | None = None, msg_id: str | None = None,
                payload: Mapping[str, Any] | None = None, detail: Mapping[str, Any] | None = None,
-               clock: bool = True, recv: _Flight | None = None) -> None:
+               clock: bool = True, recv: _Flight | None = None) -> Event:
+        """Record an event; events at a node tick its Lamport and vector clock (IR1/IR2)."""
         lamport = vc = None
         if clock and node is not None:
             i = self.index[node]
-            if recv is not None:
-                lamport = max(self.lamport[node], recv.lamport) + 1
-                merged = tuple(map(max, self.vc[node], recv.vc))
-            else:
+            if recv is None:
                 lamport = self.lamport[node] + 1
-                merged = self.vc[node]
-            vc = merged[:i] + (merged[i] + 1,) + merged[i + 1:]
-            self.lamport[node], self.vc[node] = lamport, vc
-        self.events.append(Event(len(self.events), len(self.steps) - 1, self.now, kind, node, peer, msg_id,
-                                 payload, lamport, vc, detail))
+                v = list(self.vc[node])
+            else:
+                own = self.lamport[node]
+                lamport = (own if own > recv.lamport else recv.lamport) + 1
+                v = [a if a > b else b for a, b in zip(self.vc[node], recv.vc)]
+            v[i] += 1
+            vc = tuple(v)
+            self.lamport[node] = lamport
+            self.vc[node] = vc
+        events = self.events
+        ev = _new_event((len(events), self.step_no, self.now, kind, node, peer, msg_id, payload, lamport, vc,
+                         detail))
+        events.append(ev)
+        return ev
 
     def _begin_step(self, cause: str, ref: str | None = None, chosen: bool = False) -> None:
-        self.steps.append(StepInfo(time=self.now, cause=cause, ref=ref, chosen=chosen))
+        self.step_no = len(self.steps)
+        self.steps.append(_new_step((self.now, cause, ref, chosen)))
         self.step_first.append(len(self.events))
-        self.touched = set()
+        self.touched = []
 
     def _latency(self) -> int:
         lat = self.sc.network.latency
@@ -141,24 +154,26 @@ class Simulation:
         if lat.kind == "fixed":
             d = lat.low
         elif lat.kind == "uniform":
-            d = rng.randint(lat.low, lat.high)
+            # low + floor(U * span): uniform on [low, high], and cheaper than randint on the hot path
+            d = lat.low + int(rng.random() * (lat.high - lat.low + 1))
         else:  # long_tail: Pareto-distributed, scaled so its minimum is ``low``, capped at ``high``
             d = min(lat.high, int(max(lat.low, 1) * rng.paretovariate(lat.alpha)))
-        if self.sc.network.reorder and rng.random() < self.sc.network.reorder:
+        if self.reorder and rng.random() < self.reorder:
             d += rng.randint(0, self.sc.network.reorder_delay)
         return d
 
     # -------------------------------------------------------------------- effects
     def _run_node(self, node: str, inp: Any) -> None:
         effects = self.nodes[node].step(inp, self.now + self.skew[node])
-        self.touched.add(node)
+        if node not in self.touched:
+            self.touched.append(node)
         for eff in effects:
-            if isinstance(eff, Send):
+            if type(eff) is Send:
                 self._send(node, eff)
             elif isinstance(eff, SetTimer):
                 self._set_timer(node, eff.name, eff.after)
             elif isinstance(eff, CancelTimer):
-                tid = self.timer_by_name.pop((node, eff.name), None)
+                tid = self.node_timers[node].pop(eff.name, None)
                 if tid is not None:
                     del self.timers[tid]
             elif isinstance(eff, Reply):
@@ -170,25 +185,23 @@ class Simulation:
                 raise TypeError(f"{node} returned an unknown effect {eff!r}")
 
     def _send(self, src: str, eff: Send) -> None:
-        if eff.dst not in self.index:
-            raise ValueError(f"{src} sent to unknown node {eff.dst!r}")
+        dst = eff.dst
+        if dst not in self.index:
+            raise ValueError(f"{src} sent to unknown node {dst!r}")
         self.n_msgs += 1
         mid = f"m{self.n_msgs}"
         payload = message_to_json(eff.msg)
-        net = self.sc.network
-        lost = bool(net.loss) and self.net_rng.random() < net.loss
+        lost = self.loss and self.net_rng.random() < self.loss
         due = self.now + self._latency()
-        self._event("send", src, peer=eff.dst, msg_id=mid, payload=payload,
-                    detail={"due": due, "lost": True} if lost else {"due": due})
+        sent = self._event("send", src, dst, mid, payload, {"due": due, "lost": True} if lost else {"due": due})
         if lost:
-            self._event("drop", eff.dst, peer=src, msg_id=mid, payload=payload, detail={"reason": "loss"},
-                        clock=False)
+            self._event("drop", dst, src, mid, payload, {"reason": "loss"}, False)
             return
-        sent = self.events[-1]
-        flight = _Flight(mid, src, eff.dst, eff.msg, payload, due, sent.lamport, sent.vc)
+        flight = _Flight(mid, src, dst, eff.msg, payload, due, sent.lamport, sent.vc)
         self.flights[mid] = flight
-        self._push(due, _MSG, mid)
-        if net.duplicate and self.net_rng.random() < net.duplicate:
+        self.seq += 1
+        heapq.heappush(self.heap, (due, self.seq, _MSG, mid))
+        if self.dup and self.net_rng.random() < self.dup:
             self._duplicate(flight, "network")
 
     def _duplicate(self, flight: _Flight, reason: str) -> None:
@@ -202,14 +215,14 @@ class Simulation:
                     detail={"of": flight.id, "due": due, "reason": reason}, clock=False)
 
     def _set_timer(self, node: str, name: str, after: int) -> None:
-        old = self.timer_by_name.pop((node, name), None)
+        old = self.node_timers[node].pop(name, None)
         if old is not None:
             del self.timers[old]
         self.n_timers += 1
         tid = f"t{self.n_timers}"
         due = self.now + max(0, int(after))
         self.timers[tid] = (node, name, due)
-        self.timer_by_name[(node, name)] = tid
+        self.node_timers[node][name] = tid
         self._push(due, _TIMER, tid)
 
     # ---------------------------------------------------------------------- causes
@@ -222,12 +235,12 @@ class Simulation:
             self._event("drop", f.dst, peer=f.src, msg_id=mid, payload=f.payload, detail={"reason": "crashed"},
                         clock=False)
         else:
-            self._event("deliver", f.dst, peer=f.src, msg_id=mid, payload=f.payload, recv=f)
-            self._run_node(f.dst, Deliver(src=f.src, msg=f.msg, msg_id=mid))
+            self._event("deliver", f.dst, f.src, mid, f.payload, None, True, f)
+            self._run_node(f.dst, Deliver(f.src, f.msg, mid))
 
     def _fire_timer(self, tid: str) -> None:
         node, name, _due = self.timers.pop(tid)
-        del self.timer_by_name[(node, name)]
+        del self.node_timers[node][name]
         self._event("timer", node, detail={"name": name, "timer": tid})
         self._run_node(node, Timer(name=name))
 
@@ -247,12 +260,11 @@ class Simulation:
             if not self.up[f.node]:
                 return self._event("note", f.node, detail={"key": "note.already_down", "args": {}}, clock=False)
             self.up[f.node] = False
-            for (n, name), tid in list(self.timer_by_name.items()):
-                if n == f.node:
-                    del self.timer_by_name[(n, name)]
-                    del self.timers[tid]
+            for tid in self.node_timers[f.node].values():
+                del self.timers[tid]
+            self.node_timers[f.node] = {}
             self._event("crash", f.node, detail=detail)
-            self.touched.add(f.node)
+            self.touched.append(f.node)
         elif f.type == "restart":
             if self.up[f.node]:
                 return self._event("note", f.node, detail={"key": "note.already_up", "args": {}}, clock=False)
@@ -299,14 +311,21 @@ class Simulation:
     # ------------------------------------------------------------------- bookkeeping
     def _end_step(self) -> None:
         diff: dict[str, dict[str, Any]] = {}
-        for node in sorted(self.touched, key=self.index.__getitem__):
+        touched = self.touched
+        if len(touched) > 1:
+            touched.sort(key=self.index.__getitem__)
+        for node in touched:
+            obj = self.nodes[node]
             if self.up[node]:
-                snap = self.nodes[node].snapshot()
-                self.disk[node] = self.nodes[node].durable_state()
+                snap = obj.snapshot()
+                if obj.DURABLE:
+                    self.disk[node] = obj.durable_state()
             else:  # crashed: only what is on disk survives; volatile fields are gone
-                snap = {k: self.disk.get(node, {}).get(k) for k in self.nodes[node].snapshot()}
-            snap[TIMERS_FIELD] = {name: [tid, self.timers[tid][2]]
-                                  for (n, name), tid in sorted(self.timer_by_name.items()) if n == node}
+                saved = self.disk.get(node, {})
+                snap = {k: saved.get(k) for k in obj.snapshot()}
+            armed = self.node_timers[node]
+            snap[TIMERS_FIELD] = {name: [armed[name], self.timers[armed[name]][2]] for name in sorted(armed)} \
+                if armed else {}
             cur = self.current[node]
             changed = {k: v for k, v in snap.items() if k not in cur or cur[k] != v}
             if changed:
@@ -326,19 +345,6 @@ class Simulation:
                 self.inv_changes.append((step, inv.name, vj))
                 if vj is not None:
                     self._event("violation", None, detail={"invariant": inv.name, **vj}, clock=False)
-
-    def _is_stale(self, kind: int, ref: str, due: int) -> bool:
-        if kind == _MSG:
-            f = self.flights.get(ref)
-            return f is None or f.due != due
-        if kind == _TIMER:
-            return ref not in self.timers
-        return False
-
-    def _peek_live(self) -> tuple[int, int, int, str] | None:
-        while self.heap and self._is_stale(self.heap[0][2], self.heap[0][3], self.heap[0][0]):
-            heapq.heappop(self.heap)
-        return self.heap[0] if self.heap else None
 
     def _do(self, kind: int, ref: str, chosen: bool = False) -> None:
         cause = ("deliver", "timer", "client", "fault")[kind]
@@ -407,17 +413,18 @@ class Simulation:
 
     def _loop(self, keep_going: Callable[[], bool] | None) -> str:
         manual = self.sc.mode == "manual"
+        max_steps, max_pending, max_time = self.sc.max_steps, self.sc.max_pending, self.sc.max_time
+        heap, flights, timers, steps, step_faults = self.heap, self.flights, self.timers, self.steps, self.step_faults
         while True:
-            done = len(self.steps) - 1  # steps completed after boot
-            if done + 1 >= self.sc.max_steps:
+            done = len(steps) - 1  # steps completed after boot
+            if done + 1 >= max_steps:
                 return "max_steps"
-            if len(self.flights) > self.sc.max_pending:
+            if len(flights) > max_pending:
                 return "max_pending"
             if keep_going is not None and done % 256 == 0 and not keep_going():
                 return "stopped"
-            pending_faults = self.step_faults.get(done)
-            if pending_faults:
-                self._do(_FAULT, f"f{pending_faults.pop(0)}")
+            if step_faults and step_faults.get(done):
+                self._do(_FAULT, f"f{step_faults[done].pop(0)}")
                 continue
             if manual:
                 nxt = self._next_manual()
@@ -425,14 +432,26 @@ class Simulation:
                     return nxt
                 kind, ref = nxt
             else:
-                item = self._peek_live()
-                if item is None:
-                    return "quiescent"
-                due, _seq, kind, ref = heapq.heappop(self.heap)
-                self.now = max(self.now, due)
-            if self.now > self.sc.max_time:
+                while True:  # pop the earliest live item; stale entries (delivered, re-timed, cancelled) are skipped
+                    if not heap:
+                        return "quiescent"
+                    due, _seq, kind, ref = heapq.heappop(heap)
+                    if kind == _MSG:
+                        f = flights.get(ref)
+                        if f is not None and f.due == due:
+                            break
+                    elif kind != _TIMER or ref in timers:
+                        break
+                if due > self.now:
+                    self.now = due
+            if self.now > max_time:
                 return "max_time"
-            self._do(kind, ref, chosen=manual and kind in (_MSG, _TIMER))
+            if kind == _MSG and not manual:  # the hot path: one delivery
+                self._begin_step("deliver", ref, False)
+                self._deliver(ref)
+                self._end_step()
+            else:
+                self._do(kind, ref, chosen=manual and kind in (_MSG, _TIMER))
 
 
 def run(scenario: Scenario, keep_going: Callable[[], bool] | None = None) -> Trace:

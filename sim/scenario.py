@@ -24,7 +24,7 @@ VERSION = 1
 
 # Hard bounds: what an untrusted scenario may ask for (see docs/formats.md).
 MAX_FILE_BYTES = 256 * 1024
-MAX_STEPS = 100_000
+MAX_STEPS = 250_000
 MAX_TIME = 10_000_000
 MAX_PENDING = 20_000
 MAX_FAULTS = 500

@@ -64,8 +64,7 @@ class Event(NamedTuple):
         return out
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StepInfo:
+class StepInfo(NamedTuple):
     time: int
     cause: str  # "start" | "deliver" | "timer" | "client" | "fault" | "end"
     ref: str | None = None  # message id, timer id, workload index or fault index

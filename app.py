@@ -1,0 +1,37 @@
+"""Consistency Lab / 一致性实验室 — the frame: page config, language switch, navigation.
+
+Pages are registered explicitly with ``st.Page`` (never auto-discovered); each page is a
+thin script under ``pages/``. The repository root goes on ``sys.path`` first so that
+``streamlit run /elsewhere/app.py`` from any working directory finds ``sim``, ``ui`` ...
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from ui.lang import current_lang, language_selector, t  # noqa: E402
+
+st.set_page_config(page_title=t("core.app_title"), page_icon="🧪", layout="wide")
+
+PAGES = [
+    st.Page(str(ROOT / "pages" / "home.py"), title=t("core.nav.home"), icon=":material/home:",
+            url_path="home", default=True),
+    st.Page(str(ROOT / "pages" / "protocol_lab.py"), title=t("core.nav.lab"), icon=":material/science:",
+            url_path="lab"),
+    st.Page(str(ROOT / "pages" / "logical_clocks.py"), title=t("core.nav.clocks"), icon=":material/schedule:",
+            url_path="clocks"),
+]
+
+with st.sidebar:
+    st.markdown(f"**{t('core.app_title')}**")
+language_selector()
+nav = st.navigation(PAGES)
+st.sidebar.caption(t("core.sidebar_footer", lang=current_lang()))
+nav.run()

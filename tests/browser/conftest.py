@@ -1,0 +1,69 @@
+"""Fixtures for the real-browser tests: Debian's chromium and one real app server per session.
+
+- ``browser_type_launch_args`` (pytest-playwright's fixture) is overridden to launch
+  ``$CHROMIUM_PATH`` (default ``/usr/bin/chromium``) with the flags that keep it headless and
+  off the network. Playwright's own browser download is never used.
+- If that chromium is missing, the browser tests are skipped on a developer's machine but
+  FAIL when ``CI == "true"`` (CI must never go green by skipping the real-browser path).
+- ``app_server`` starts ``streamlit run app.py`` on a free loopback port once per session
+  (per xdist worker) via ``tests/support/server.py`` and stops it by pid at the end.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.support.server import ROOT, start_server, stop_server
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+# Generous on 2 shared cores: a cold Streamlit page plus Chromium can take seconds.
+TIMEOUT_MS = 30_000
+
+
+def _require_chromium() -> None:
+    if Path(CHROMIUM_PATH).is_file() and os.access(CHROMIUM_PATH, os.X_OK):
+        return
+    msg = f"chromium not found at {CHROMIUM_PATH} (apt-get install chromium; `./lab test` does it)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(msg, pytrace=False)
+    pytest.skip(msg)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    _require_chromium()
+    return {**browser_type_launch_args, "executable_path": CHROMIUM_PATH, "args": CHROMIUM_ARGS,
+            "headless": True}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # a tall viewport: Streamlit scrolls its own container, so off-screen widgets stay reachable
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 1600}, "accept_downloads": True}
+
+
+@pytest.fixture(scope="session")
+def app_server():
+    _require_chromium()  # no point starting a server the browser cannot reach
+    server = start_server(ROOT / "app.py", cwd=ROOT, timeout_s=90)
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+@pytest.fixture
+def lab_page(page, app_server):
+    """A fresh page with the app's base URL at hand (``lab_page.app_url``) and long timeouts."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.set_default_timeout(TIMEOUT_MS)
+    page.app_url = app_server.url
+    return page

@@ -1,0 +1,58 @@
+"""The current language (English / 简体中文), kept in the URL as ``?lang=``, and ``t(key)``.
+
+Theory of operation
+-------------------
+The URL is the source of truth so a shared link opens in the sender's language. A missing
+or garbage ``lang`` (``?lang=xx``, a list, 10 kB of junk) falls back to the last language
+this session chose, then to English; it never raises. ``language_selector`` (sidebar, in
+``app.py``) writes the choice back to ``st.query_params`` and to ``st.session_state["lang"]``,
+the fallback for pages that clear the query string.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from ui.i18n import LANG_NAMES, LANGS, translate
+
+_STATE = "lang"
+_WIDGET = "lang.select"
+
+
+def _from_url() -> str | None:
+    try:
+        value = st.query_params.get("lang")
+    except Exception:  # noqa: BLE001 - a malformed query string must never break the page
+        return None
+    return value if isinstance(value, str) and value in LANGS else None
+
+
+def current_lang() -> str:
+    lang = _from_url() or st.session_state.get(_STATE)
+    return lang if lang in LANGS else "en"
+
+
+def t(key: str, **args: Any) -> str:
+    """``key`` translated into the current language (``[key]`` when missing: a test catches it)."""
+    return translate(current_lang(), key, **args)
+
+
+def _on_change() -> None:
+    chosen = st.session_state.get(_WIDGET)
+    if chosen in LANGS:
+        st.session_state[_STATE] = chosen
+        st.query_params["lang"] = chosen
+
+
+def language_selector() -> str:
+    """The sidebar select box; keeps URL and session in step. Returns the current language."""
+    lang = current_lang()
+    st.session_state[_STATE] = lang
+    st.session_state[_WIDGET] = lang
+    if st.query_params.get("lang") != lang:
+        st.query_params["lang"] = lang  # also repairs ?lang=xx
+    st.sidebar.selectbox(translate(lang, "core.language"), LANGS, key=_WIDGET,
+                         format_func=LANG_NAMES.__getitem__, on_change=_on_change)
+    return lang

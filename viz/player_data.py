@@ -1,0 +1,307 @@
+"""Trace → compact payload for the client-side stepper (``ui/components/trace_player``).
+
+Theory of operation
+-------------------
+The browser component receives a run **once** and then steps through it with no server
+round trip, so everything it may show at any cursor must be in one payload, and that
+payload must be byte-identical across reruns for the same ``(trace, lang)`` (Streamlit
+re-initialises a components-v2 component whenever its ``data`` changes; the cursor is
+therefore *not* part of this payload).
+
+Large, per-row data travels as pandas DataFrames at the first level of the dict, which
+Streamlit ships as Arrow (about 2.5× smaller than JSON lists, and typed arrays in JS):
+
+``ev``    one row per event: step, kind code, lane, peer lane, message number,
+          message-type code, Lamport clock, payload (JSON string, dictionary-encoded),
+          short translated detail. An event's time is its step's time (``st.time``).
+          Vector clocks are *not* shipped (they were half the bytes): the player rebuilds
+          them at load with the simulator's rule (``replay_vector_clocks`` is the reference):
+          each clocked event ticks its own entry, a delivery first merges the clock
+          carried by the message (``msg.clk``: the send event whose clock a copy carries).
+``msg``   one row per message copy (a send or a network/fault duplicate): its start and
+          end event, lanes, start/end step, how it ended (in flight / delivered / dropped),
+          the drop reason, a duplicate flag and ``clk`` (see above). Rows are ordered by start event, so the
+          player finds the messages of a step window by binary search.
+``st``    one row per step: time, cause code, index of its first event, manual-choice flag.
+``diff``  one row per changed state field per step (value as canonical JSON). Replaying
+          the rows of steps ``0..s`` gives ``trace.states_at(s)``; the player keeps its own
+          snapshots every ``SNAPSHOT_EVERY`` steps, so showing any step costs O(K) rows.
+
+Everything small is plain JSON under ``meta``: lanes, code tables, invariant changes (with
+translated explanations), partition bands, down intervals, the pending list at the last
+real step (what manual mode may choose from), colours and every label the player shows,
+already translated with ``t`` — the JavaScript holds no prose.
+
+Pure: no Streamlit, no clock. ``payload_json`` gives the canonical JSON form (tests, size
+reports); ``replay_states`` is the reference for the player's state replay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Callable, Mapping
+
+import pandas as pd
+
+from sim.trace import EVENT_KINDS, Trace
+
+CAUSES = ("start", "deliver", "timer", "client", "fault", "end")
+REASONS = ("", "loss", "partition", "crashed", "fault")
+END_OPEN, END_DELIVER, END_DROP = 0, 1, 2
+SNAPSHOT_EVERY = 32
+END_REASONS = ("max_steps", "max_pending", "max_time", "stopped", "quiescent", "awaiting_choice", "bad_choice")
+
+# Used only when viz/style.py (palette()) is not there yet: lane/kind colours for the player.
+FALLBACK_PALETTE = {
+    "lane": "#8a94a6", "lane_down": "#d0d4db", "send": "#2f6fdf", "deliver": "#2f6fdf",
+    "drop": "#d33c3c", "duplicate": "#9b5de5", "inflight": "#e08a00", "timer": "#0f9d8a",
+    "crash": "#d33c3c", "restart": "#2a9d4b", "invoke": "#444b55", "return": "#444b55",
+    "note": "#8a94a6", "violation": "#d33c3c", "partition": "rgba(211,60,60,0.10)",
+    "cursor": "#e08a00", "current": "rgba(224,138,0,0.16)", "ok": "#2a9d4b", "bad": "#d33c3c",
+}
+
+Translate = Callable[..., str]
+
+
+def _palette() -> dict[str, str]:
+    try:
+        from viz.style import palette  # written by another helper; optional
+    except ImportError:
+        return dict(FALLBACK_PALETTE)
+    got = palette()
+    return {k: str(got.get(k, v)) if isinstance(got, Mapping) else v for k, v in FALLBACK_PALETTE.items()}
+
+
+def _cj(value: Any) -> str:
+    """Canonical compact JSON (sorted keys): equal values give equal strings."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _num(mid: str | None) -> int:
+    return int(mid[1:]) if mid and mid[1:].isdigit() else -1
+
+
+def _tr(t: Translate, key: str, fallback: str, **args: Any) -> str:
+    """Translate ``key``; a missing key (rendered ``[key]``) falls back to ``fallback``."""
+    text = t(key, **args)
+    return fallback if text == f"[{key}]" else text
+
+
+def _detail(e, t: Translate, lanes: Mapping[str, int]) -> str:
+    d = e.detail or {}
+    k = e.kind
+    if k == "drop":
+        return t(f"player.reason.{d.get('reason', 'fault')}")
+    if k == "duplicate":
+        return t("player.detail.copy_of", of=d.get("of", "?"))
+    if k == "delay":
+        return t("player.detail.delayed", by=d.get("by", 0), due=d.get("due", ""))
+    if k == "timer":
+        return t("player.detail.timer", name=d.get("name", "?"), id=d.get("timer", ""))
+    if k == "partition":
+        return t("player.detail.cut", links=", ".join(f"{a}↛{b}" for a, b in d.get("cut", [])))
+    if k == "skew":
+        return t("player.detail.skew", by=d.get("by", 0))
+    if k == "invoke":
+        return t("player.detail.invoke", client=d.get("client", "?"), op=_cj(d.get("op", {})))
+    if k == "return":
+        return t("player.detail.return", client=d.get("client", "?"), result=_cj(d.get("result")))
+    if k in ("note", "violation"):
+        text = _tr(t, str(d.get("key", "")), str(d.get("key", "")), **(d.get("args") or {}))
+        return f"{d['invariant']}: {text}" if k == "violation" else text
+    if k == "end":
+        reason = str(d.get("reason", ""))
+        return _tr(t, f"player.end.{reason}", reason)
+    return ""
+
+
+def _events_frame(trace: Trace, t: Translate, lanes: Mapping[str, int], types: dict[str, int]) -> pd.DataFrame:
+    kind_code = {k: i for i, k in enumerate(EVENT_KINDS)}
+    cols: dict[str, list] = {c: [] for c in ("step", "kind", "lane", "peer", "mid", "mtype", "lamport", "pl", "dt")}
+    for e in trace.events:
+        payload = dict(e.payload or {})
+        mtype = payload.pop("type", None)
+        cols["step"].append(e.step)
+        cols["kind"].append(kind_code[e.kind])
+        cols["lane"].append(lanes.get(e.node, -1) if e.node else -1)
+        cols["peer"].append(lanes.get(e.peer, -1) if e.peer else -1)
+        cols["mid"].append(_num(e.msg_id))
+        cols["mtype"].append(types.setdefault(mtype, len(types)) if mtype is not None else -1)
+        cols["lamport"].append(-1 if e.lamport is None else e.lamport)
+        cols["pl"].append(_cj(payload) if e.payload is not None else "")
+        cols["dt"].append(_detail(e, t, lanes))
+    return pd.DataFrame({
+        "step": pd.array(cols["step"], dtype="int32"),
+        "kind": pd.array(cols["kind"], dtype="int8"), "lane": pd.array(cols["lane"], dtype="int8"),
+        "peer": pd.array(cols["peer"], dtype="int8"), "mid": pd.array(cols["mid"], dtype="int32"),
+        "mtype": pd.array(cols["mtype"], dtype="int16"), "lamport": pd.array(cols["lamport"], dtype="int32"),
+        # Categorical → Arrow dictionary: a delivery repeats its send's payload, most details are empty.
+        "pl": pd.Categorical(cols["pl"]), "dt": pd.Categorical(cols["dt"]),
+    })
+
+
+def _messages_frame(trace: Trace, lanes: Mapping[str, int]) -> pd.DataFrame:
+    rows: list[list[int]] = []
+    open_row: dict[str, int] = {}
+    clock_of: dict[str, int] = {}  # message id -> the send event whose clocks the copy carries
+    for e in trace.events:
+        if e.kind == "send":
+            open_row[e.msg_id] = len(rows)
+            clock_of[e.msg_id] = e.i
+            rows.append([e.i, -1, lanes[e.node], lanes[e.peer], e.step, -1, END_OPEN, 0, 0, _num(e.msg_id), e.i])
+        elif e.kind == "duplicate":  # recorded at the destination; the copy travels src → dst
+            open_row[e.msg_id] = len(rows)
+            clock_of[e.msg_id] = clock_of.get((e.detail or {}).get("of"), -1)
+            rows.append([e.i, -1, lanes[e.peer], lanes[e.node], e.step, -1, END_OPEN, 0, 1, _num(e.msg_id),
+                         clock_of[e.msg_id]])
+        elif e.kind in ("deliver", "drop") and e.msg_id in open_row:
+            r = rows[open_row.pop(e.msg_id)]
+            r[1], r[5] = e.i, e.step
+            r[6] = END_DELIVER if e.kind == "deliver" else END_DROP
+            if e.kind == "drop":
+                r[7] = REASONS.index((e.detail or {}).get("reason", "fault"))
+    names = ("s", "e", "sl", "dl", "ss", "es", "end", "reason", "dup", "mid", "clk")
+    dtypes = ("int32", "int32", "int8", "int8", "int32", "int32", "int8", "int8", "int8", "int32", "int32")
+    return pd.DataFrame({n: pd.array([r[j] for r in rows], dtype=d) for j, (n, d) in enumerate(zip(names, dtypes))})
+
+
+def _steps_frame(trace: Trace) -> pd.DataFrame:
+    return pd.DataFrame({
+        "time": pd.array([s.time for s in trace.steps], dtype="int32"),
+        "cause": pd.array([CAUSES.index(s.cause) for s in trace.steps], dtype="int8"),
+        "first": pd.array(list(trace.step_first_event[:-1]), dtype="int32"),
+        "chosen": pd.array([int(s.chosen) for s in trace.steps], dtype="int8"),
+    })
+
+
+def _diff_frame(trace: Trace, lanes: Mapping[str, int], fields: dict[str, int]) -> pd.DataFrame:
+    step, lane, field, val = [], [], [], []
+    for s, diff in enumerate(trace.diffs):
+        for node in sorted(diff, key=lanes.__getitem__):
+            for name in sorted(diff[node]):
+                step.append(s)
+                lane.append(lanes[node])
+                field.append(fields.setdefault(name, len(fields)))
+                val.append(_cj(diff[node][name]))
+    return pd.DataFrame({"step": pd.array(step, dtype="int32"), "lane": pd.array(lane, dtype="int8"),
+                         "field": pd.array(field, dtype="int16"), "val": pd.Series(val, dtype=object)})
+
+
+def _bands(trace: Trace) -> tuple[list[list[Any]], list[list[int]]]:
+    """Partition bands ``[from step, to step | -1, cut text]`` and down intervals ``[lane, from, to | -1]``."""
+    lanes = {n: i for i, n in enumerate(trace.nodes)}
+    bands: list[list[Any]] = []
+    down: list[list[int]] = []
+    open_down: dict[str, list[int]] = {}
+    for e in trace.events:
+        if e.kind in ("partition", "heal") and bands and bands[-1][1] == -1:
+            bands[-1][1] = e.step
+        if e.kind == "partition":
+            cut = (e.detail or {}).get("cut", [])
+            bands.append([e.step, -1, ", ".join(f"{a}↛{b}" for a, b in cut)])
+        elif e.kind == "crash":
+            open_down[e.node] = [lanes[e.node], e.step, -1]
+            down.append(open_down[e.node])
+        elif e.kind == "restart" and e.node in open_down:
+            open_down.pop(e.node)[2] = e.step
+    return bands, down
+
+
+def _labels(t: Translate) -> dict[str, Any]:
+    keys = ("first", "back", "forward", "last", "play", "pause", "speed", "slider", "step_label", "step_label_time",
+            "time", "step", "node", "role", "field", "value", "in_flight", "dropped", "duplicate", "delivered",
+            "pending", "pending_hint", "no_pending", "choose_hint", "invariants", "no_invariants", "holds",
+            "violated", "events", "state", "no_events", "overview", "lamport", "vc", "payload", "type", "from",
+            "to", "msg", "keyboard_help", "region", "down", "partition", "changed", "cause", "select_hint")
+    out: dict[str, Any] = {k: t(f"player.{k}") for k in keys}
+    out["kind"] = [t(f"player.kind.{k}") for k in EVENT_KINDS]
+    out["cause_names"] = [t(f"player.cause.{c}") for c in CAUSES]
+    out["reason"] = [""] + [t(f"player.reason.{r}") for r in REASONS[1:]]
+    out["speeds"] = [[1, t("player.speed_slow")], [4, t("player.speed_normal")], [12, t("player.speed_fast")],
+                     [40, t("player.speed_fastest")]]
+    return out
+
+
+def player_payload(trace: Trace, t: Translate) -> dict[str, Any]:
+    """The player's data for ``trace`` with labels translated by ``t`` (see module doc).
+
+    Same ``(trace, t's language)`` → equal payload (and equal Arrow/JSON bytes).
+    """
+    lanes = {n: i for i, n in enumerate(trace.nodes)}
+    types: dict[str, int] = {}
+    fields: dict[str, int] = {}
+    ev = _events_frame(trace, t, lanes, types)
+    diff = _diff_frame(trace, lanes, fields)
+    bands, down = _bands(trace)
+    last_real = max(0, trace.n_steps - 2)
+    pending = [[p["id"], p["kind"], lanes[p["src"]], lanes[p["dst"]], p["type"], p["due"]]
+               for p in trace.pending_at(last_real)]
+    invariants = [[s, name, int(v is None),
+                   "" if v is None else _tr(t, str(v.get("key", "")), str(v.get("key", "")), **(v.get("args") or {}))]
+                  for s, name, v in trace.invariant_changes]
+    fp_src = trace.scenario.to_json() + "|" + t("player.step") + "|" + str(len(trace.events))
+    meta = {
+        "v": 1,
+        "fp": hashlib.sha256(fp_src.encode()).hexdigest()[:16],
+        "n_steps": trace.n_steps,
+        "n_events": len(trace.events),
+        "lanes": [[n, _tr(t, f"role.{trace.roles.get(n, '')}", str(trace.roles.get(n, "")))] for n in trace.nodes],
+        "types": sorted(types, key=types.__getitem__),
+        "fields": sorted(fields, key=fields.__getitem__),
+        "kinds": list(EVENT_KINDS),
+        "invariant_names": list(trace.invariant_names),
+        "invariants": invariants,
+        "bands": bands,
+        "down": down,
+        "pending": pending,
+        "pending_step": last_real,
+        "snapshot_every": SNAPSHOT_EVERY,
+        "colors": _palette(),
+        "labels": _labels(t),
+    }
+    return {"ev": ev, "msg": _messages_frame(trace, lanes), "st": _steps_frame(trace), "diff": diff, "meta": meta}
+
+
+def payload_json(payload: Mapping[str, Any]) -> str:
+    """Canonical JSON of a payload (DataFrames as column lists): for tests and size reports."""
+    def plain(v: Any) -> Any:
+        if isinstance(v, pd.DataFrame):
+            return {c: [x.item() if hasattr(x, "item") else x for x in v[c].tolist()] for c in v.columns}
+        return v
+    return _cj({k: plain(v) for k, v in payload.items()})
+
+
+def replay_states(payload: Mapping[str, Any], step: int) -> dict[str, dict[str, Any]]:
+    """Node states after ``step`` rebuilt from the payload's diff rows (what the player does)."""
+    meta = payload["meta"]
+    names = [lane[0] for lane in meta["lanes"]]
+    states: dict[str, dict[str, Any]] = {n: {} for n in names}
+    d = payload["diff"]
+    for s, lane, f, val in zip(d["step"].tolist(), d["lane"].tolist(), d["field"].tolist(), d["val"].tolist()):
+        if s > step:
+            break
+        states[names[lane]][meta["fields"][f]] = json.loads(val)
+    return states
+
+
+def replay_vector_clocks(payload: Mapping[str, Any]) -> list[tuple[int, ...] | None]:
+    """Every event's vector clock rebuilt from the payload (reference for the player's JS)."""
+    ev, msg = payload["ev"], payload["msg"]
+    n_lanes = len(payload["meta"]["lanes"])
+    deliver = payload["meta"]["kinds"].index("deliver")
+    carried = dict(zip(msg["e"].tolist(), msg["clk"].tolist()))  # deliver event -> clock source event
+    cur = [[0] * n_lanes for _ in range(n_lanes)]
+    out: list[tuple[int, ...] | None] = []
+    for i, (kind, lane, lam) in enumerate(zip(ev["kind"].tolist(), ev["lane"].tolist(), ev["lamport"].tolist())):
+        if lam < 0:
+            out.append(None)
+            continue
+        vc = cur[lane]
+        if kind == deliver and carried.get(i, -1) >= 0:
+            vc = [max(a, b) for a, b in zip(vc, out[carried[i]])]
+        vc = list(vc)
+        vc[lane] += 1
+        cur[lane] = vc
+        out.append(tuple(vc))
+    return out
