@@ -143,6 +143,12 @@ def with_choice(scenario: Scenario, choices: list[str], choice: str, cursor: int
     return parse_scenario(d)
 
 
+def switch_to_manual(scenario: Scenario, choices: list[str], cursor: int) -> Scenario:
+    """Random → manual at ``cursor``: the deliveries so far become the first manual choices."""
+    d = _branch_dict(scenario.replace(mode="manual"), list(choices), cursor)
+    return parse_scenario(d)
+
+
 def step_after_choices(trace: Trace, n_choices: int, fallback: int) -> int:
     """The step that consumed the ``n_choices``-th manual choice (1-based), or ``fallback``."""
     seen = 0
@@ -156,6 +162,12 @@ def step_after_choices(trace: Trace, n_choices: int, fallback: int) -> int:
 
 def clamp_cursor(cursor: int, n_steps: int) -> int:
     return max(0, min(int(cursor), max(0, n_steps - 1)))
+
+
+def action_cursor(trace: Trace, cursor: int) -> int:
+    """The step an action at ``cursor`` follows: the final ``end`` step is not a step of the run,
+    so acting "after" it means acting after the last real step."""
+    return max(0, min(clamp_cursor(cursor, trace.n_steps), trace.n_steps - 2))
 
 
 def pending_messages(trace: Trace, cursor: int) -> list[dict[str, Any]]:

@@ -56,3 +56,29 @@ def language_selector() -> str:
     st.sidebar.selectbox(translate(lang, "core.language"), LANGS, key=_WIDGET,
                          format_func=LANG_NAMES.__getitem__, on_change=_on_change)
     return lang
+
+
+_MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:")
+
+
+def md_escape(text: Any, limit: int = 120) -> str:
+    """User-supplied text made inert for Markdown (no links, images, HTML, emphasis), and bounded."""
+    s = str(text)
+    if len(s) > limit:
+        s = s[:limit] + "…"
+    s = "".join(ch for ch in s if ch.isprintable())
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in s)
+
+
+def error_text(err: Any) -> str:
+    """A ``ScenarioError`` in the current language, naming the field path (made inert for Markdown)."""
+    from ui.i18n import has
+
+    lang = current_lang()
+    args = {k: md_escape(v, 60) for k, v in getattr(err, "args_", {}).items()}
+    key = getattr(err, "key", "")
+    reason = translate(lang, key, **args) if key and has(lang, key) else md_escape(getattr(err, "english", err))
+    path = getattr(err, "path", "")
+    if path:
+        return translate(lang, "err.at_field", field=md_escape(path, 80), reason=reason)
+    return translate(lang, "err.general", reason=reason)

@@ -209,7 +209,7 @@ def _bands(trace: Trace) -> tuple[list[list[Any]], list[list[int]]]:
 
 
 def _labels(t: Translate) -> dict[str, Any]:
-    keys = ("first", "back", "forward", "last", "play", "pause", "speed", "slider", "step_label", "step_label_time",
+    keys = ("first", "back", "forward", "last", "play", "pause", "play_text", "pause_text", "speed", "slider", "step_label", "step_label_time",
             "time", "step", "node", "role", "field", "value", "in_flight", "dropped", "duplicate", "delivered",
             "pending", "pending_hint", "no_pending", "choose_hint", "invariants", "no_invariants", "holds",
             "violated", "events", "state", "no_events", "overview", "lamport", "vc", "payload", "type", "from",

@@ -1,0 +1,203 @@
+"""Step latency in the real browser: our trace player vs a bare Streamlit rerun.
+
+What it measures (in the page, not from Python — Playwright's own round trips would swamp
+the numbers): for each step, a capture-phase ``keydown``/``click`` listener stamps
+``t0 = performance.now()`` when the input arrives; a ``MutationObserver`` (on the document
+and on any open shadow root) waits until the view shows the new step; then the next
+``requestAnimationFrame`` callback stamps ``t1 = performance.now()`` (inside the callback:
+the rAF timestamp argument is the frame start and can precede the mutation). ``t1 - t0`` is
+"step → diagram updated and about to be painted".
+
+- **ours**: the Protocol Lab opened at a scenario via its share link (``?p=`` from
+  ``ui.share.encode``), stepped with the → key on the focused ``.tp-root`` and with the
+  ``.tp-forward`` button; "updated" = ``.tp-step-label`` shows a different text.
+  Two traces: a ~1,000-event two-phase-commit run and a ~20,000-event run.
+- **bare**: ``bench/bare_app.py``, a button whose click reruns the script and redraws one
+  plotly chart; "updated" = the chart title reads ``step N+1``.
+
+Both servers run in this one process's lifetime, measured side by side in the same run.
+Target: ours p95 ≤ 0.5× bare p95, at 1k and at 20k events.
+Run: ``.venv/bin/python bench/step_latency.py [--steps 60]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import common
+from common import ROOT, launch_chromium, running, summary
+
+from sim.engine import run
+from sim.scenario import parse_scenario
+
+# The lab page's URL path (app.py registers it with st.Page(..., url_path=...)).
+LAB_PATH = "lab"
+
+
+def two_pc_scenario(restart_at: int) -> dict:
+    """Two-phase commit, 8 RMs, the TM crashes after the votes are out (t=30) and restarts at
+    ``restart_at``: the in-doubt RMs keep asking for the decision, so the run's length scales
+    with the outage (restart 2,200 → ~1,000 events; 50,000 → ~20,000 events)."""
+    return {"protocol": "two-phase-commit", "params": {"participants": 8}, "seed": 1,
+            "faults": [{"type": "crash", "node": "tm", "at": 30}, {"type": "restart", "node": "tm", "at": restart_at}],
+            "limits": {"max_steps": 20_000}}
+
+
+SMALL = two_pc_scenario(2_200)   # ~1k events
+BIG = two_pc_scenario(50_000)    # ~20k events
+
+
+def share_url(base: str, scenario: dict, cursor: int = 0, lang: str = "en") -> str:
+    from ui.share import encode
+
+    return f"{base}/{LAB_PATH}?lang={lang}&p={encode(parse_scenario(scenario), cursor)}"
+
+
+# --- the in-page probe --------------------------------------------------------------------------
+# arm(): install listeners; resolves window.__probe with t1 - t0 once done(ctx) holds after t0.
+PROBE_JS = r"""
+({kind, doneSrc, ctx}) => {
+  const done = new Function('ctx', 'deep', doneSrc);
+  const roots = [];
+  const deep = (sel) => {               // querySelector that also looks inside open shadow roots
+    const hit = document.querySelector(sel);
+    if (hit) return hit;
+    const walk = (root) => {
+      for (const el of root.querySelectorAll('*')) {
+        if (el.shadowRoot) {
+          const h = el.shadowRoot.querySelector(sel) || walk(el.shadowRoot);
+          if (h) return h;
+        }
+      }
+      return null;
+    };
+    return walk(document);
+  };
+  const collectRoots = (root) => {
+    roots.push(root);
+    for (const el of root.querySelectorAll('*')) if (el.shadowRoot) collectRoots(el.shadowRoot);
+  };
+  collectRoots(document);
+  window.__probe = new Promise((resolve, reject) => {
+    let t0 = null, finished = false;
+    const observers = [];
+    const finish = () => {
+      if (finished || t0 === null || !done(ctx, deep)) return;
+      finished = true;
+      observers.forEach((o) => o.disconnect());
+      requestAnimationFrame(() => resolve(performance.now() - t0));
+    };
+    const onInput = () => { if (t0 === null) { t0 = performance.now(); finish(); } };
+    window.addEventListener(kind, onInput, {capture: true, once: true});
+    for (const r of roots) {
+      const o = new MutationObserver(finish);
+      o.observe(r, {subtree: true, childList: true, characterData: true, attributes: true});
+      observers.push(o);
+    }
+    setTimeout(() => { if (!finished) reject(new Error('probe timeout')); }, 30000);
+  });
+  return true;
+}
+"""
+
+OURS_DONE = "const el = deep('.tp-step-label'); return !!el && el.textContent !== ctx.before;"
+BARE_DONE = ("const t = [...document.querySelectorAll('.js-plotly-plot .gtitle')].map(e => e.textContent);"
+             "return t.length === 1 && t[0] === ctx.want;")
+
+
+def wait_idle(page) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning", timeout=60_000)
+
+
+def label_text(page) -> str:
+    return page.locator(".tp-step-label").first.inner_text()
+
+
+def measure_ours(page, url: str, steps: int, how: str) -> list[float]:
+    page.goto(url)
+    page.locator(".tp-root").first.wait_for(timeout=90_000)
+    wait_idle(page)
+    page.locator(".tp-first").first.click()  # start from step 0 whatever the link's cursor
+    root = page.locator(".tp-root").first
+    out = []
+    for _ in range(steps):
+        before = label_text(page)
+        if how == "key":
+            root.focus()
+        page.evaluate(PROBE_JS, {"kind": "keydown" if how == "key" else "click", "doneSrc": OURS_DONE,
+                                 "ctx": {"before": before}})
+        if how == "key":
+            page.keyboard.press("ArrowRight")
+        else:
+            page.locator(".tp-forward").first.click()
+        out.append(page.evaluate("window.__probe"))
+    return out
+
+
+def measure_bare(page, url: str, steps: int) -> list[float]:
+    page.goto(url)
+    page.locator(".js-plotly-plot .gtitle").first.wait_for(timeout=90_000)
+    wait_idle(page)
+    button = page.get_by_role("button", name="Step")
+    out = []
+    for i in range(steps):
+        want = page.locator(".js-plotly-plot .gtitle").first.inner_text()
+        n = int(want.split()[-1]) + 1
+        page.evaluate(PROBE_JS, {"kind": "click", "doneSrc": BARE_DONE, "ctx": {"want": f"step {n}"}})
+        button.click()
+        out.append(page.evaluate("window.__probe"))
+        wait_idle(page)  # never click the previous run's button
+    return out
+
+
+def fmt(name: str, xs: list[float]) -> str:
+    s = summary(xs)
+    return f"{name:<38} n={s['n']:>3}  p50 {s['p50']:7.1f} ms  p95 {s['p95']:7.1f} ms  max {s['max']:7.1f} ms"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=60, help="steps measured per case")
+    ap.add_argument("--json", action="store_true", help="also print the results as JSON")
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    small, big = SMALL, BIG
+    n_small, n_big = (len(run(parse_scenario(s)).events) for s in (small, big))
+    print(f"1k trace : 2PC, 8 RMs, TM down t=30..2200 -> {n_small:,} events")
+    print(f"20k trace: 2PC, 8 RMs, TM down t=30..50000 -> {n_big:,} events")
+    results: dict[str, list[float]] = {}
+    with running(ROOT / "app.py") as lab, running(ROOT / "bench" / "bare_app.py") as bare, \
+            sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1200})
+        page = ctx.new_page()
+        # interleave: bare, ours 1k, ours 20k, bare again — machine noise hits every case
+        results["bare: click -> chart redrawn (pass 1)"] = measure_bare(page, bare.url, args.steps // 2)
+        for label, sc in (("1k", small), ("20k", big)):
+            url = share_url(lab.url, sc)
+            results[f"ours {label}: key -> diagram updated"] = measure_ours(page, url, args.steps, "key")
+            results[f"ours {label}: button -> diagram updated"] = measure_ours(page, url, args.steps // 2,
+                                                                                 "click")
+        results["bare: click -> chart redrawn (pass 2)"] = measure_bare(page, bare.url, args.steps // 2)
+        browser.close()
+    bare_all = results["bare: click -> chart redrawn (pass 1)"] + results["bare: click -> chart redrawn (pass 2)"]
+    for name, xs in results.items():
+        print(fmt(name, xs))
+    print(fmt("bare: click -> chart redrawn (all)", bare_all))
+    bare_p95 = summary(bare_all)["p95"]
+    for label in ("1k", "20k"):
+        for how in ("key", "button"):
+            p95 = summary(results[f"ours {label}: {how} -> diagram updated"])["p95"]
+            ratio = p95 / bare_p95
+            print(f"ratio ours/bare p95, {label:>3} {how:<6}: {ratio:.3f}x  (target <= 0.5x)"
+                  f"  -> {'PASS' if ratio <= 0.5 else 'ABOVE TARGET'}")
+    if args.json:
+        print(json.dumps({k: summary(v) for k, v in results.items()}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,220 @@
+"""The simulator's contract: determinism, network and fault semantics, clocks, bounds.
+
+Uses the ``ping`` protocol (protocols/ping.py) so these tests do not depend on any
+teaching protocol; protocol-specific behaviour is tested next to each protocol.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.engine import run
+from sim.scenario import parse_scenario
+from sim.trace import TIMERS_FIELD
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def ping(**extra):
+    base = {"protocol": "ping", "seed": 7, "limits": {"max_steps": 200}}
+    base.update(extra)
+    return parse_scenario(base)
+
+
+def test_same_scenario_same_bytes_in_this_process():
+    assert run(ping()).to_json() == run(ping()).to_json()
+
+
+def test_same_scenario_same_bytes_in_another_process():
+    """Determinism across processes (different PYTHONHASHSEED): no hidden global state."""
+    scenario = ping(network={"loss": 0.1, "duplicate": 0.1, "reorder": 0.2,
+                             "latency": {"kind": "long_tail", "low": 3, "high": 80}},
+                    faults=[{"type": "crash", "node": "n2", "at": 20}, {"type": "restart", "node": "n2", "at": 60}])
+    here = run(scenario).to_json()
+    code = ("import sys; sys.path.insert(0, %r); from sim.scenario import parse_scenario; "
+            "from sim.engine import run; import json; "
+            "print(run(parse_scenario(json.loads(sys.stdin.read()))).to_json(), end='')") % str(ROOT)
+    for hashseed in ("1", "12345"):
+        out = subprocess.run([sys.executable, "-c", code], input=scenario.to_json(), capture_output=True,
+                             text=True, check=True, env={"PYTHONHASHSEED": hashseed, "PATH": "/usr/bin:/bin"})
+        assert out.stdout == here
+
+
+def test_different_seed_different_run():
+    assert run(ping(seed=1)).to_json() != run(ping(seed=2)).to_json()
+
+
+def test_every_node_event_has_clocks_and_network_events_do_not():
+    tr = run(ping(network={"loss": 0.2, "duplicate": 0.2},
+                  faults=[{"type": "partition", "groups": [["n1", "n2"]], "at": 10}, {"type": "heal", "at": 40}]))
+    kinds = {e.kind for e in tr.events}
+    assert {"send", "deliver", "drop", "duplicate", "partition", "heal"} <= kinds
+    for e in tr.events:
+        if e.kind in ("start", "send", "deliver", "timer", "crash", "restart", "invoke", "return"):
+            assert e.lamport is not None and e.vc is not None and len(e.vc) == len(tr.nodes)
+        if e.kind in ("partition", "heal", "drop", "duplicate", "end", "violation"):
+            assert e.lamport is None and e.vc is None
+
+
+def test_clock_condition_holds_for_every_delivered_message():
+    """Lamport 1978 IR2 and Fidge/Mattern: receive is after send in both clocks."""
+    tr = run(ping(network={"duplicate": 0.2, "reorder": 0.3}))
+    sends = {e.msg_id: e for e in tr.events if e.kind == "send"}
+    for e in tr.events:
+        if e.kind == "duplicate":
+            sends[e.msg_id] = sends[e.detail["of"]]
+    checked = 0
+    for e in tr.events:
+        if e.kind == "deliver":
+            s = sends[e.msg_id]
+            assert e.lamport > s.lamport
+            assert all(a >= b for a, b in zip(e.vc, s.vc)) and e.vc != s.vc
+            checked += 1
+    assert checked > 50
+    # per node, Lamport clocks strictly increase (IR1)
+    last = {}
+    for e in tr.events:
+        if e.lamport is not None:
+            assert e.lamport > last.get(e.node, 0)
+            last[e.node] = e.lamport
+
+
+def test_loss_drops_at_send_time_and_the_message_never_arrives():
+    tr = run(ping(network={"loss": 0.3}))
+    lost = [e for e in tr.events if e.kind == "send" and e.detail.get("lost")]
+    assert lost
+    for s in lost:
+        nxt = tr.events[s.i + 1]
+        assert (nxt.kind, nxt.msg_id, nxt.detail["reason"]) == ("drop", s.msg_id, "loss")
+        assert not any(e.kind == "deliver" and e.msg_id == s.msg_id for e in tr.events)
+
+
+def test_partition_drops_messages_across_the_cut_only_until_heal():
+    tr = run(ping(faults=[{"type": "partition", "groups": [["n1"]], "at": 30}, {"type": "heal", "at": 90}],
+                  limits={"max_steps": 400}))
+    for e in tr.events:
+        if e.kind == "deliver" and 30 <= e.time < 90:
+            assert (e.node == "n1") == (e.peer == "n1"), "a message crossed the partition"
+        if e.kind == "drop" and e.detail["reason"] == "partition":
+            assert 30 <= e.time < 90 and (e.node == "n1") != (e.peer == "n1")
+    assert any(e.kind == "drop" and e.detail["reason"] == "partition" for e in tr.events)
+
+
+def test_one_way_partition_cuts_one_direction():
+    tr = run(ping(faults=[{"type": "partition", "links": [["n1", "n2"]], "at": 0}], limits={"max_steps": 600}))
+    assert not any(e.kind == "deliver" and e.peer == "n1" and e.node == "n2" for e in tr.events)
+    assert any(e.kind == "deliver" and e.peer == "n2" and e.node == "n1" for e in tr.events)
+
+
+def test_crash_drops_deliveries_and_restart_keeps_durable_loses_volatile():
+    tr = run(ping(faults=[{"type": "crash", "node": "n3", "at": 25}, {"type": "restart", "node": "n3", "at": 70}],
+                  limits={"max_steps": 300}))
+    crash = next(e for e in tr.events if e.kind == "crash")
+    restart = next(e for e in tr.events if e.kind == "restart")
+    assert not any(e.kind == "deliver" and e.node == "n3" and crash.i < e.i < restart.i for e in tr.events)
+    assert any(e.kind == "drop" and e.detail["reason"] == "crashed" for e in tr.events)
+    before = tr.states_at(crash.step - 1)["n3"]["received"]
+    assert before > 0
+    assert tr.states_at(crash.step)["n3"]["received"] is None  # volatile: gone while down
+    assert tr.states_at(restart.step)["n3"]["received"] == 0  # fresh after restart (ping keeps nothing durable)
+    assert tr.up_at(crash.step)["n3"] is False and tr.up_at(restart.step)["n3"] is True
+
+
+def test_after_step_fault_keeps_the_past_byte_identical():
+    base = run(ping())
+    k = 40
+    branched = run(ping(faults=[{"type": "crash", "node": "n1", "after_step": k}]))
+    assert base.events_until(k) == branched.events_until(k)
+    assert branched.steps[k + 1].cause == "fault"
+    assert [e.kind for e in branched.events_of_step(k + 1)] == ["crash"]
+
+
+def test_drop_duplicate_delay_one_pending_message():
+    base = run(ping(limits={"max_steps": 30}))
+    pending = base.pending_at(10)
+    target = pending[0]["id"]
+    dropped = run(ping(faults=[{"type": "drop", "msg": target, "after_step": 10}]))
+    ev = dropped.events_of_step(11)
+    assert [(e.kind, e.msg_id, e.detail["reason"]) for e in ev] == [("drop", target, "fault")]
+    assert not any(e.kind == "deliver" and e.msg_id == target for e in dropped.events)
+    dup = run(ping(faults=[{"type": "duplicate", "msg": target, "after_step": 10}]))
+    copy = next(e for e in dup.events_of_step(11))
+    assert copy.kind == "duplicate" and copy.detail["of"] == target
+    assert sum(e.kind == "deliver" and e.msg_id in (target, copy.msg_id) for e in dup.events) == 2
+    late = run(ping(faults=[{"type": "delay", "msg": target, "after_step": 10, "by": 60}]))
+    deliver = next(e for e in late.events if e.kind == "deliver" and e.msg_id == target)
+    assert deliver.time == pending[0]["due"] + 60
+    missing = run(ping(faults=[{"type": "drop", "msg": "m9999", "after_step": 3}]))
+    assert missing.events_of_step(4)[0].detail["key"] == "note.not_pending"
+
+
+def test_manual_mode_replays_choices_exactly_and_waits_for_more():
+    first = run(ping(delivery={"mode": "manual", "choices": []}))
+    assert first.end["reason"] == "awaiting_choice"
+    pending = first.pending_at(first.n_steps - 2)
+    chosen = pending[-1]["id"]  # deliberately not the earliest: manual mode may reorder
+    second = run(ping(delivery={"mode": "manual", "choices": [chosen]}))
+    step = second.steps[1]
+    assert (step.cause, step.ref, step.chosen) == ("deliver", chosen, True)
+    assert second.choices_before(second.n_steps - 1) == [chosen]
+    assert run(ping(delivery={"mode": "manual", "choices": [chosen]})).to_json() == second.to_json()
+    bad = run(ping(delivery={"mode": "manual", "choices": ["m999"]}))
+    assert bad.end == {"reason": "bad_choice", "choice": "m999"}
+
+
+def test_limits_end_the_run_with_a_clear_reason():
+    assert run(ping(limits={"max_steps": 10})).end["reason"] == "max_steps"
+    assert run(ping(limits={"max_steps": 10})).n_steps == 11  # 10 steps incl. boot, plus the end step
+    assert run(ping(limits={"max_time": 50, "max_steps": 10_000})).end["reason"] == "max_time"
+    assert run(ping(network={"duplicate": 1.0}, limits={"max_pending": 50, "max_steps": 10_000})).end["reason"] \
+        == "max_pending"
+    calls = []
+
+    def budget():
+        calls.append(1)
+        return len(calls) < 3
+
+    tr = run(ping(limits={"max_steps": 100_000}), keep_going=budget)
+    assert tr.end["reason"] == "stopped" and tr.n_steps < 1000
+
+
+def test_states_at_matches_replaying_every_diff():
+    tr = run(ping(limits={"max_steps": 150}))
+    states = {n: {} for n in tr.nodes}
+    for s in range(tr.n_steps):
+        for node, fields in tr.diffs[s].items():
+            states[node].update(fields)
+        assert tr.states_at(s) == states
+    assert all(TIMERS_FIELD in v for v in states.values())
+
+
+def test_skew_changes_the_local_clock_a_node_reads():
+    from protocols import REGISTRY
+    from sim.engine import Simulation
+
+    sim = Simulation(ping(faults=[{"type": "skew", "node": "n2", "by": -40, "at": 5}]))
+    seen = []
+    node_step = sim.nodes["n2"].step
+    sim.nodes["n2"].step = lambda inp, now: (seen.append((sim.now, now)), node_step(inp, now))[1]
+    trace = sim.run()
+    assert any(e.kind == "skew" for e in trace.events)
+    assert any(local == true - 40 for true, local in seen if true >= 5)
+    assert REGISTRY["ping"]  # the registry is importable next to the engine
+
+
+def test_trace_json_is_canonical_and_versioned():
+    tr = run(ping(limits={"max_steps": 20}))
+    doc = json.loads(tr.to_json())
+    assert doc["format"] == "consistency-lab-trace" and doc["version"] == 1
+    assert json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False) == tr.to_json()
+    assert parse_scenario(doc["scenario"]) == tr.scenario
+
+
+@pytest.mark.parametrize("seed", [0, 3, 2**63 - 1])
+def test_extreme_but_valid_seeds_run(seed):
+    assert run(ping(seed=seed, limits={"max_steps": 20})).end["reason"] == "max_steps"
