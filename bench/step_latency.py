@@ -144,7 +144,7 @@ def measure_bare(page, url: str, steps: int) -> list[float]:
     button = page.get_by_role("button", name="Step")
     out = []
     for i in range(steps):
-        want = page.locator(".js-plotly-plot .gtitle").first.inner_text()
+        want = page.locator(".js-plotly-plot .gtitle").first.text_content()
         n = int(want.split()[-1]) + 1
         page.evaluate(PROBE_JS, {"kind": "click", "doneSrc": BARE_DONE, "ctx": {"want": f"step {n}"}})
         button.click()

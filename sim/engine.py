@@ -37,27 +37,36 @@ from __future__ import annotations
 import functools
 import heapq
 import random
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 
 from protocols import REGISTRY
 from sim.protocol import ProtocolSpec
 from sim.scenario import ClientOp, Fault, Scenario
 from sim.trace import TIMERS_FIELD, Event, StepInfo, Trace
+from sim.types import _SCALARS
 from sim.types import (CancelTimer, ClientRequest, Deliver, Node, Note, Reply, Restart, Send, SetTimer, Start,
                        Timer, message_to_json, to_json_value)
 
 _MSG, _TIMER, _CLIENT, _FAULT = 0, 1, 2, 3
 _new_event = functools.partial(tuple.__new__, Event)  # no per-field Python-level work on the hot path
 _new_step = functools.partial(tuple.__new__, StepInfo)
+_new_deliver = functools.partial(tuple.__new__, Deliver)
 
 
-class _Flight:
-    __slots__ = ("id", "src", "dst", "msg", "payload", "due", "lamport", "vc")
+class _Flight(NamedTuple):
+    """A message in the network: sent, not yet delivered or dropped."""
 
-    def __init__(self, mid: str, src: str, dst: str, msg: Any, payload: dict, due: int, lamport: int,
-                 vc: tuple[int, ...]) -> None:
-        self.id, self.src, self.dst, self.msg, self.payload = mid, src, dst, msg, payload
-        self.due, self.lamport, self.vc = due, lamport, vc
+    id: str
+    src: str
+    dst: str
+    msg: Any
+    payload: dict
+    due: int
+    lamport: int
+    vc: tuple[int, ...]
+
+
+_new_flight = functools.partial(tuple.__new__, _Flight)
 
 
 class Simulation:
@@ -78,7 +87,7 @@ class Simulation:
         self.up = {n: True for n in self.node_ids}
         self.disk: dict[str, dict[str, Any]] = {}
         self.lamport = {n: 0 for n in self.node_ids}
-        self.vc = {n: (0,) * len(self.node_ids) for n in self.node_ids}
+        self.vcl = {n: [0] * len(self.node_ids) for n in self.node_ids}
         self.skew = {n: 0 for n in self.node_ids}
         self.cut: set[tuple[str, str]] = set()
         self.now = 0
@@ -124,18 +133,18 @@ class Simulation:
         """Record an event; events at a node tick its Lamport and vector clock (IR1/IR2)."""
         lamport = vc = None
         if clock and node is not None:
-            i = self.index[node]
+            v = self.vcl[node]  # this node's vector clock, kept as a mutable list
             if recv is None:
                 lamport = self.lamport[node] + 1
-                v = list(self.vc[node])
             else:
                 own = self.lamport[node]
                 lamport = (own if own > recv.lamport else recv.lamport) + 1
-                v = [a if a > b else b for a, b in zip(self.vc[node], recv.vc)]
-            v[i] += 1
+                for j, x in enumerate(recv.vc):
+                    if x > v[j]:
+                        v[j] = x
+            v[self.index[node]] += 1
             vc = tuple(v)
             self.lamport[node] = lamport
-            self.vc[node] = vc
         events = self.events
         ev = _new_event((len(events), self.step_no, self.now, kind, node, peer, msg_id, payload, lamport, vc,
                          detail))
@@ -197,7 +206,7 @@ class Simulation:
         if lost:
             self._event("drop", dst, src, mid, payload, {"reason": "loss"}, False)
             return
-        flight = _Flight(mid, src, dst, eff.msg, payload, due, sent.lamport, sent.vc)
+        flight = _new_flight((mid, src, dst, eff.msg, payload, due, sent.lamport, sent.vc))
         self.flights[mid] = flight
         self.seq += 1
         heapq.heappush(self.heap, (due, self.seq, _MSG, mid))
@@ -208,7 +217,7 @@ class Simulation:
         self.n_msgs += 1
         mid = f"m{self.n_msgs}"
         due = self.now + self._latency()
-        copy = _Flight(mid, flight.src, flight.dst, flight.msg, flight.payload, due, flight.lamport, flight.vc)
+        copy = flight._replace(id=mid, due=due)
         self.flights[mid] = copy
         self._push(due, _MSG, mid)
         self._event("duplicate", flight.dst, peer=flight.src, msg_id=mid, payload=flight.payload,
@@ -236,7 +245,7 @@ class Simulation:
                         clock=False)
         else:
             self._event("deliver", f.dst, f.src, mid, f.payload, None, True, f)
-            self._run_node(f.dst, Deliver(f.src, f.msg, mid))
+            self._run_node(f.dst, _new_deliver((f.src, f.msg, mid)))
 
     def _fire_timer(self, tid: str) -> None:
         node, name, _due = self.timers.pop(tid)
@@ -259,6 +268,10 @@ class Simulation:
         if f.type == "crash":
             if not self.up[f.node]:
                 return self._event("note", f.node, detail={"key": "note.already_down", "args": {}}, clock=False)
+            # Durable fields are written through at the end of every step, so what is on disk now is
+            # exactly the durable part of the state recorded after this node's last step.
+            node_obj = self.nodes[f.node]
+            self.disk[f.node] = {k: self.current[f.node].get(k) for k in node_obj.durable_fields()}
             self.up[f.node] = False
             for tid in self.node_timers[f.node].values():
                 del self.timers[tid]
@@ -303,31 +316,43 @@ class Simulation:
             elif f.type == "duplicate":
                 self._duplicate(flight, "fault")
             else:
-                flight.due += f.by
+                flight = self.flights[f.msg] = flight._replace(due=flight.due + f.by)
                 self._push(flight.due, _MSG, f.msg)  # the old heap entry is skipped: its due no longer matches
                 self._event("delay", flight.dst, peer=flight.src, msg_id=f.msg, payload=flight.payload,
                             detail={**detail, "by": f.by, "due": flight.due}, clock=False)
 
     # ------------------------------------------------------------------- bookkeeping
     def _end_step(self) -> None:
+        """Record what changed in the nodes that stepped, then check the invariants.
+
+        Compares field by field against the last recorded state instead of building a full
+        snapshot first: this is the simulator's hottest bookkeeping (see bench/sim_throughput.py).
+        """
         diff: dict[str, dict[str, Any]] = {}
         touched = self.touched
         if len(touched) > 1:
             touched.sort(key=self.index.__getitem__)
         for node in touched:
             obj = self.nodes[node]
+            cur = self.current[node]
+            changed: dict[str, Any] = {}
             if self.up[node]:
-                snap = obj.snapshot()
-                if obj.DURABLE:
-                    self.disk[node] = obj.durable_state()
+                for name in obj.DURABLE + obj.VOLATILE:
+                    v = getattr(obj, name)
+                    if type(v) not in _SCALARS:
+                        v = to_json_value(v)
+                    if name not in cur or cur[name] != v:
+                        changed[name] = v
             else:  # crashed: only what is on disk survives; volatile fields are gone
                 saved = self.disk.get(node, {})
-                snap = {k: saved.get(k) for k in obj.snapshot()}
+                for name in obj.DURABLE + obj.VOLATILE:
+                    v = saved.get(name)
+                    if name not in cur or cur[name] != v:
+                        changed[name] = v
             armed = self.node_timers[node]
-            snap[TIMERS_FIELD] = {name: [armed[name], self.timers[armed[name]][2]] for name in sorted(armed)} \
-                if armed else {}
-            cur = self.current[node]
-            changed = {k: v for k, v in snap.items() if k not in cur or cur[k] != v}
+            timers = {name: [armed[name], self.timers[armed[name]][2]] for name in sorted(armed)} if armed else {}
+            if TIMERS_FIELD not in cur or cur[TIMERS_FIELD] != timers:
+                changed[TIMERS_FIELD] = timers
             if changed:
                 cur.update(changed)
                 diff[node] = changed

@@ -48,9 +48,11 @@ def presets_for(protocol: str) -> dict[str, Any]:
 
 
 def load_preset(preset_id: str) -> Scenario:
+    """The preset's scenario, its id remembered in ``meta`` so the preset box can show it."""
     from lessons.presets import load_preset as _load
 
-    return _load(preset_id)
+    sc = _load(preset_id)
+    return sc.replace(meta={**sc.meta, "preset": preset_id})
 
 
 def default_scenario() -> Scenario:
@@ -172,7 +174,7 @@ def _on_controls() -> None:
         at = edit.action_cursor(trace, st.session_state.get(K_CURSOR, 0))
         set_scenario(edit.switch_to_manual(old, edit.branch_choices(trace, at), at), at)
         return
-    set_scenario(new, 0)
+    set_scenario(new.replace(meta={}), 0)  # no longer the preset: its captions would mislead
 
 
 def _on_protocol() -> None:
@@ -229,6 +231,26 @@ def sidebar_controls(sc: Scenario) -> None:
             st.slider(t(f"lab.controls.{name}"), 0.0, 1.0, step=0.01, key=W + name, on_change=_on_controls)
     sb.radio(t("lab.controls.mode"), ("random", "manual"), key=W + "mode", on_change=_on_controls,
              format_func=lambda m: t(f"lab.mode.{m}"), horizontal=True)
+
+
+def scenario_yaml(sc: Scenario) -> str:
+    import yaml
+
+    return yaml.safe_dump(sc.to_dict(), allow_unicode=True, sort_keys=False)
+
+
+# ------------------------------------------------------------------------ player
+def player(trace, cur: int, manual: bool):
+    """The client-side stepper (``ui.trace_player``); a plain slider until it lands."""
+    try:
+        from ui.trace_player import trace_player
+    except ImportError:
+        from types import SimpleNamespace
+
+        st.session_state["lab.fallback_step"] = cur
+        step = st.slider(t("lab.step"), 0, max(1, trace.n_steps - 1), key="lab.fallback_step")
+        return SimpleNamespace(cursor=step, choose=None, select=None)
+    return trace_player(trace, lang=current_lang(), cursor=cur, manual=manual, key="lab.player")
 
 
 # ------------------------------------------------------------------------ actions

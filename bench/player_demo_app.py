@@ -1,0 +1,49 @@
+"""Dev page for the client-side trace player (``ui/trace_player.py``); used by its browser test.
+
+Run: ``.venv/bin/python -m streamlit run bench/player_demo_app.py`` and open
+``?steps=500`` (a ping run of that many steps, ~2 events per step), ``&manual=1`` for manual
+delivery mode (clicking a pending item appends the choice and reruns), ``&lang=zh``.
+The page writes what Python received (``cursor=…``, ``chosen=…``, ``selected=…``) so tests can
+check the round trip.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import streamlit as st  # noqa: E402
+
+from sim.engine import run  # noqa: E402
+from sim.scenario import parse_scenario  # noqa: E402
+from ui.trace_player import trace_player  # noqa: E402
+
+st.set_page_config(page_title="trace player demo", page_icon="🧪", layout="wide")
+qp = st.query_params
+steps = max(2, min(20_000, int(qp.get("steps", "200")) if qp.get("steps", "200").isdigit() else 200))
+manual = qp.get("manual") == "1"
+lang = "zh" if qp.get("lang") == "zh" else "en"
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _trace(steps: int, choices: tuple[str, ...], manual: bool):
+    delivery = {"mode": "manual", "choices": list(choices)} if manual else {"mode": "random"}
+    return run(parse_scenario({"protocol": "ping", "seed": 1, "params": {"nodes": 3 if manual else 5},
+                               "delivery": delivery, "limits": {"max_steps": steps}}))
+
+
+choices = st.session_state.setdefault("demo.choices", [])
+trace = _trace(steps, tuple(choices), manual)
+cursor = st.session_state.get("demo.cursor", trace.n_steps - 1 if manual else 0)
+res = trace_player(trace, lang=lang, cursor=cursor, manual=manual, key="demo_player")
+if res.cursor is not None:
+    st.session_state["demo.cursor"] = res.cursor
+if res.choose:
+    choices.append(res.choose)
+    st.session_state["demo.cursor"] = None
+    st.session_state.pop("demo.cursor")
+    st.rerun()
+st.write(f"events={len(trace.events)} steps={trace.n_steps} cursor={res.cursor} "
+         f"chosen={','.join(choices) or '-'} selected={res.select}")

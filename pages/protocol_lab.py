@@ -1,0 +1,87 @@
+"""Protocol Lab: pick a protocol and a network, step through the run, break it, share it.
+
+Thin page: the state lives in ``ui.lab_state`` (scenario JSON + cursor), every change of
+the run is a pure function of ``sim.edit``, the trace comes from the cached ``ui.runner``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import streamlit as st
+
+from protocols import REGISTRY
+from sim import edit
+from ui import lab_state as lab
+from ui.fault_palette import fault_palette, pending_label
+from ui.lang import current_lang, md_escape, t
+from ui.runner import run_json
+
+lang = current_lang()
+lab.restore_from_url()
+sc = lab.scenario()
+lab.sidebar_controls(sc)
+sc = lab.scenario()  # a widget callback may have changed it before this rerun
+trace = run_json(sc.to_json())
+cursor = lab.cursor(trace.n_steps)
+manual = sc.mode == "manual"
+
+st.title(t("lab.title"))
+title = edit.meta_text(sc.meta, "title", lang)
+st.caption(md_escape(title, 200) if title else t(REGISTRY[sc.protocol].summary_key))
+lab.show_flash()
+reason = trace.end.get("reason")
+if reason in ("max_steps", "max_pending", "max_time", "stopped", "bad_choice"):
+    st.warning(t(f"lab.end.{reason}", n=trace.n_steps))
+
+result = lab.player(trace, cursor, manual)
+if result.cursor is not None and result.cursor != cursor:
+    cursor = edit.clamp_cursor(result.cursor, trace.n_steps)
+    st.session_state[lab.K_CURSOR] = cursor
+if result.choose:
+    lab.apply_choice(sc, trace, cursor, result.choose)
+    st.rerun()
+
+caption = edit.caption_at(sc.meta, cursor, lang)
+if caption:
+    st.info(md_escape(caption, 600))
+
+if manual:
+    at = edit.action_cursor(trace, cursor)
+    pending = {p["id"]: pending_label(p, t) for p in trace.pending_at(at)}
+    st.markdown(f"**{t('lab.manual.title', step=at)}**")
+    if pending:
+        col_pick, col_go = st.columns([4, 1], vertical_alignment="bottom")
+        pick = col_pick.selectbox(t("lab.manual.pick"), list(pending), key="lab.manual.pick", format_func=pending.get)
+        if col_go.button(t("lab.manual.go"), key="lab.manual.go", type="primary") and pick:
+            lab.apply_choice(sc, trace, cursor, pick)
+            st.rerun()
+    else:
+        st.caption(t("lab.manual.nothing"))
+
+with st.container(border=True):
+    fault = fault_palette(trace, edit.action_cursor(trace, cursor), t)
+if fault:
+    lab.apply_fault(sc, trace, cursor, fault)
+    st.rerun()
+
+if st.toggle(t("lab.static.toggle"), key="lab.static"):
+    from ui.static_views import static_views
+
+    static_views(trace, cursor)
+
+st.subheader(t("lab.io.title"))
+col_t, col_s, col_y = st.columns(3)
+stem = f"{sc.protocol}-seed{sc.seed}"
+col_t.download_button(t("lab.io.export_trace"), functools.partial(lambda j: run_json(j).to_json(), sc.to_json()),
+                      file_name=f"{stem}.trace.json", mime="application/json", key="lab.dl.trace", on_click="ignore")
+col_s.download_button(t("lab.io.export_scenario"), sc.to_json(), file_name=f"{stem}.scenario.json",
+                      mime="application/json", key="lab.dl.scenario", on_click="ignore")
+col_y.download_button(t("lab.io.export_yaml"), lab.scenario_yaml(sc), file_name=f"{stem}.scenario.yaml",
+                      mime="application/yaml", key="lab.dl.yaml", on_click="ignore")
+st.file_uploader(t("lab.io.import"), type=["json", "yaml", "yml"], key="lab.upload", on_change=lab.handle_upload,
+                 help=t("lab.io.import_help"))
+
+st.subheader(t("lab.share.title"))
+st.caption(t("lab.share.help", step=cursor))
+st.code(lab.publish_link(sc, cursor), language=None, wrap_lines=True)

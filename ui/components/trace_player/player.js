@@ -1,0 +1,440 @@
+// Client-side trace player (Streamlit components v2). Theory of operation:
+// - Python sends the whole run ONCE (viz/player_data.py): Arrow tables ev/msg/st/diff + JSON meta.
+//   `data` is byte-identical across reruns, so Streamlit does not re-invoke us while the learner steps.
+// - When Streamlit does re-invoke us (new data), the previous cleanup is NOT called (pitfall 9):
+//   state lives on the root element; same fingerprint -> only apply the seek / manual flag.
+// - Stepping is pure browser work: binary search the window of steps around the cursor, rebuild
+//   ~100 SVG nodes, update one aria-live label. Nothing is sent to Python per step.
+// - Python hears from us only on deliberate acts (each call = one rerun, pitfall 10):
+//   state "cursor" (debounced after stepping stops, at once on pause), trigger "choose" (pending
+//   id in manual mode), trigger "select" (event index of a clicked message).
+
+const PX_STEP = 38, LANE_H = 40, TOP = 16, GUTTER = 78, LONG = 64, REPORT_MS = 600;
+const SVGNS = "http://www.w3.org/2000/svg";
+
+function esc(s) {
+  return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+function fmt(tpl, args) {
+  return String(tpl).replace(/\{(\w+)\}/g, (m, k) => (k in args ? String(args[k]) : m));
+}
+function col(table, name) { return table.getChild(name).toArray(); }
+function strCol(table, name) {
+  const v = table.getChild(name), n = table.numRows, out = new Array(n);
+  for (let i = 0; i < n; i++) { const x = v.get(i); out[i] = x == null ? "" : String(x); }
+  return out;
+}
+function lowerBound(arr, x, lo, hi) { // first index in [lo,hi) with arr[i] >= x
+  while (lo < hi) { const m = (lo + hi) >> 1; if (arr[m] < x) lo = m + 1; else hi = m; }
+  return lo;
+}
+
+function decode(data) {
+  const meta = data.meta, ev = data.ev, msg = data.msg, st = data.st, diff = data.diff;
+  const D = {
+    meta, L: meta.labels, C: meta.colors, nSteps: meta.n_steps, nLanes: meta.lanes.length,
+    eStep: col(ev, "step"), eKind: col(ev, "kind"), eLane: col(ev, "lane"), ePeer: col(ev, "peer"),
+    eMid: col(ev, "mid"), eType: col(ev, "mtype"), eLam: col(ev, "lamport"),
+    ePl: strCol(ev, "pl"), eDt: strCol(ev, "dt"),
+    mS: col(msg, "s"), mE: col(msg, "e"), mSl: col(msg, "sl"), mDl: col(msg, "dl"), mSs: col(msg, "ss"),
+    mEs: col(msg, "es"), mEnd: col(msg, "end"), mReason: col(msg, "reason"), mDup: col(msg, "dup"),
+    mMid: col(msg, "mid"), mClk: col(msg, "clk"),
+    sTime: col(st, "time"), sCause: col(st, "cause"), sFirst: col(st, "first"),
+    dStep: col(diff, "step"), dLane: col(diff, "lane"), dField: col(diff, "field"), dVal: strCol(diff, "val"),
+  };
+  D.nEvents = D.eStep.length;
+  D.kindCode = Object.fromEntries(meta.kinds.map((k, i) => [k, i]));
+  // Messages that stay open for long are few; they are checked on every draw (see drawMessages).
+  D.longMsgs = [];
+  for (let j = 0; j < D.mS.length; j++) {
+    const es = D.mEs[j] < 0 ? D.nSteps : D.mEs[j];
+    if (es - D.mSs[j] > LONG) D.longMsgs.push(j);
+  }
+  D.msgOfEnd = new Map(); D.msgOfStart = new Map();
+  for (let j = 0; j < D.mS.length; j++) { D.msgOfStart.set(D.mS[j], j); if (D.mE[j] >= 0) D.msgOfEnd.set(D.mE[j], j); }
+  // Vector clocks, rebuilt with the simulator's rule (reference: viz.player_data.replay_vector_clocks).
+  const n = D.nLanes, vc = new Int32Array(D.nEvents * n), cur = new Int32Array(n * n), dk = D.kindCode.deliver;
+  for (let i = 0; i < D.nEvents; i++) {
+    const lane = D.eLane[i];
+    if (D.eLam[i] < 0 || lane < 0) continue;
+    const base = lane * n, src = D.eKind[i] === dk && D.msgOfEnd.has(i) ? D.mClk[D.msgOfEnd.get(i)] : -1;
+    for (let k = 0; k < n; k++) {
+      let x = cur[base + k];
+      if (src >= 0 && vc[src * n + k] > x) x = vc[src * n + k];
+      cur[base + k] = x;
+    }
+    cur[base + lane] += 1;
+    for (let k = 0; k < n; k++) vc[i * n + k] = cur[base + k];
+  }
+  D.vc = vc;
+  // State snapshots every K steps (values are canonical JSON strings), diff rows located by binary search.
+  D.K = meta.snapshot_every; D.snaps = [];
+  const state = meta.lanes.map(() => new Map());
+  let r = 0;
+  for (let s = 0; s < D.nSteps; s++) {
+    while (r < D.dStep.length && D.dStep[r] === s) { state[D.dLane[r]].set(D.dField[r], D.dVal[r]); r++; }
+    if (s % D.K === 0) D.snaps.push(state.map((m) => new Map(m)));
+  }
+  // Invariant changes by step (few): applied in order up to the cursor.
+  D.down = meta.down; D.bands = meta.bands;
+  return D;
+}
+
+function vcString(D, i) {
+  if (D.eLam[i] < 0) return "";
+  const n = D.nLanes, parts = [];
+  for (let k = 0; k < n; k++) parts.push(D.vc[i * n + k]);
+  return "[" + parts.join(",") + "]";
+}
+
+function statesAt(D, step) {
+  const base = Math.floor(step / D.K);
+  const st = D.snaps[base].map((m) => new Map(m));
+  let r = lowerBound(D.dStep, base * D.K + 1, 0, D.dStep.length);
+  while (r < D.dStep.length && D.dStep[r] <= step) { st[D.dLane[r]].set(D.dField[r], D.dVal[r]); r++; }
+  return st;
+}
+
+function laneName(D, l) { return l >= 0 ? D.meta.lanes[l][0] : ""; }
+
+function eventText(D, i) {
+  const L = D.L, k = D.eKind[i], kind = L.kind[k] || D.meta.kinds[k];
+  const node = laneName(D, D.eLane[i]), peer = laneName(D, D.ePeer[i]);
+  const type = D.eType[i] >= 0 ? D.meta.types[D.eType[i]] : "";
+  let s = (node ? node + " · " : "") + kind;
+  if (type) s += " " + type + (D.ePl[i] && D.ePl[i] !== "{}" ? " " + D.ePl[i] : "");
+  if (D.eMid[i] >= 0) s += " (m" + D.eMid[i] + ")";
+  if (peer) s += (k === D.kindCode.send ? " → " : " ← ") + peer;
+  if (D.eDt[i]) s += " — " + D.eDt[i];
+  return s;
+}
+
+function tooltipText(D, i) {
+  const L = D.L, lines = [eventText(D, i)];
+  if (D.eType[i] >= 0) lines.push(L.type + ": " + D.meta.types[D.eType[i]]);
+  if (D.ePl[i]) lines.push(L.payload + ": " + D.ePl[i]);
+  if (D.eLam[i] >= 0) { lines.push(L.lamport + ": " + D.eLam[i]); lines.push(L.vc + ": " + vcString(D, i)); }
+  lines.push(L.step + " " + D.eStep[i] + " · " + L.time + " " + D.sTime[D.eStep[i]]);
+  return lines.join("\n");
+}
+
+function initPlayer(root, D, api) {
+  const P = { D, api, cursor: 0, playing: false, timer: null, reportTimer: null, lastReported: null,
+              manual: false, seekGen: null, fp: D.meta.fp };
+  const $ = (sel) => root.querySelector(sel);
+  const L = D.L, C = D.C, last = D.nSteps - 1;
+  const svg = $(".tp-svg"), label = $(".tp-step-label"), slider = $(".tp-slider"), tip = $(".tp-tooltip");
+  const btn = { first: $(".tp-first"), back: $(".tp-back"), forward: $(".tp-forward"), last: $(".tp-last"), play: $(".tp-play") };
+  root.setAttribute("aria-label", L.region);
+  root.style.setProperty("--tp-ok", C.ok); root.style.setProperty("--tp-bad", C.bad); root.style.setProperty("--tp-inflight", C.inflight);
+  for (const k of ["first", "back", "forward", "last"]) { btn[k].title = L[k]; btn[k].setAttribute("aria-label", L[k]); }
+  slider.max = String(last); slider.setAttribute("aria-label", L.slider);
+  const speed = $(".tp-speed");
+  speed.innerHTML = L.speeds.map(([v, name], i) => `<option value="${v}"${i === 1 ? " selected" : ""}>${esc(name)}</option>`).join("");
+  speed.title = L.speed; speed.setAttribute("aria-label", L.speed);
+  $(".tp-help").textContent = L.keyboard_help;
+  $(".tp-h-inv").textContent = L.invariants; $(".tp-h-events").textContent = L.events; $(".tp-h-state").textContent = L.state;
+  $(".tp-overview").title = L.overview;
+  const height = TOP + D.nLanes * LANE_H;
+  svg.setAttribute("height", String(height));
+  const pendingIds = new Set(D.meta.pending.map((p) => p[0]));
+
+  function setPlayLabel() {
+    btn.play.textContent = P.playing ? L.pause_text : L.play_text;
+    btn.play.title = P.playing ? L.pause : L.play; btn.play.setAttribute("aria-label", btn.play.title);
+    btn.play.setAttribute("aria-pressed", P.playing ? "true" : "false");
+  }
+
+  // ---------------------------------------------------------------- drawing
+  function draw() {
+    const c = P.cursor, width = Math.max(300, svg.clientWidth || root.clientWidth || 700);
+    const vis = Math.max(4, Math.floor((width - GUTTER) / PX_STEP));
+    let a = Math.max(0, c - Math.floor(vis * 0.66)); const b = Math.min(last, a + vis - 1);
+    a = Math.max(0, Math.min(a, b - vis + 1));
+    const hi = Math.min(b, c);
+    const X = (step, frac) => GUTTER + (step - a + 0.5 + (frac || 0)) * PX_STEP;
+    const Y = (lane) => TOP + lane * LANE_H + LANE_H / 2;
+    const sub = (i) => { // position of event i inside its step column, so a step's events read left to right
+      const s = D.eStep[i], f = D.sFirst[s], n = (s + 1 < D.nSteps ? D.sFirst[s + 1] : D.nEvents) - f;
+      return n <= 1 ? 0 : ((i - f) / (n - 1) - 0.5) * 0.7;
+    };
+    const out = [];
+    // partition bands (past part only)
+    for (const [from, to, cut] of D.bands) {
+      if (from > hi) continue;
+      const end = to < 0 ? hi : Math.min(to, hi);
+      if (end < a) continue;
+      out.push(`<rect x="${X(Math.max(from, a), -0.5)}" y="0" width="${(end - Math.max(from, a) + (to < 0 || to > hi ? 1 : 0)) * PX_STEP}" height="${height}" fill="${C.partition}"><title>${esc(L.partition + ": " + cut)}</title></rect>`);
+    }
+    // current step column
+    out.push(`<rect x="${X(c, -0.5)}" y="0" width="${PX_STEP}" height="${height}" fill="${C.current}"/>`);
+    // lanes and down intervals
+    const xEnd = X(hi, 0.5);
+    for (let l = 0; l < D.nLanes; l++) {
+      out.push(`<text x="4" y="${Y(l) + 4}">${esc(D.meta.lanes[l][0])}</text>`);
+      out.push(`<line class="tp-lane" x1="${GUTTER}" x2="${xEnd}" y1="${Y(l)}" y2="${Y(l)}" stroke="${C.lane}"/>`);
+    }
+    for (const [l, from, to] of D.down) {
+      if (from > hi) continue;
+      const end = to < 0 || to > hi ? hi : to;
+      if (end < a) continue;
+      out.push(`<line class="tp-down" x1="${X(Math.max(from, a), -0.5)}" x2="${X(end, 0.5)}" y1="${Y(l)}" y2="${Y(l)}" stroke="${C.lane_down}"><title>${esc(L.down)}</title></line>`);
+    }
+    // messages: rows sorted by start step; binary search from a - LONG, plus the few long ones
+    const drawn = new Set();
+    const lo = lowerBound(D.mSs, a - LONG, 0, D.mSs.length);
+    const one = (j) => {
+      if (drawn.has(j) || D.mSs[j] > hi) return;
+      const es = D.mEs[j] < 0 ? Infinity : D.mEs[j];
+      if (es < a) return;
+      drawn.add(j);
+      const x1 = X(D.mSs[j], sub(D.mS[j])), y1 = Y(D.mSl[j]), y2 = Y(D.mDl[j]);
+      const id = "m" + D.mMid[j], ev = D.mS[j];
+      const dup = D.mDup[j] ? ` <tspan>${esc(L.duplicate)}</tspan>` : "";
+      if (es <= c) {
+        const x2 = X(D.mEs[j], sub(D.mE[j]));
+        if (D.mEnd[j] === 2) { // dropped: stop 60% of the way and end in a cross
+          const xm = x1 + (x2 - x1) * 0.6 + (x2 === x1 ? 12 : 0), ym = y1 + (y2 - y1) * 0.6;
+          out.push(`<line class="tp-hit" data-ev="${ev}" data-m="${j}" x1="${x1}" y1="${y1}" x2="${xm}" y2="${ym}"/>`);
+          out.push(`<line class="tp-arrow tp-dropped" data-ev="${ev}" x1="${x1}" y1="${y1}" x2="${xm}" y2="${ym}" stroke="${C.drop}"/>`);
+          out.push(`<text x="${xm - 5}" y="${ym + 5}" fill="${C.drop}" style="fill:${C.drop};font-size:15px">✕</text>`);
+        } else {
+          const color = D.mDup[j] ? C.duplicate : C.deliver;
+          out.push(`<line class="tp-hit" data-ev="${ev}" data-m="${j}" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}"/>`);
+          out.push(`<line class="tp-arrow" data-ev="${ev}" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${color}" marker-end="url(#tp-ah)"${D.mDup[j] ? ' stroke-dasharray="1 3" stroke-linecap="round"' : ""}/>`);
+          if (D.mDup[j]) out.push(`<text x="${(x1 + x2) / 2}" y="${(y1 + y2) / 2 - 3}" style="fill:${C.duplicate};font-size:10px">2×</text>`);
+        }
+      } else { // in flight at the cursor: dashed, ending at the cursor column on the destination lane
+        const x2 = X(c, 0.48), pend = P.manual && c === last && pendingIds.has(id);
+        const cls = "tp-arrow tp-inflight" + (pend ? " tp-pending-arrow" : "");
+        out.push(`<line class="tp-hit" data-ev="${ev}" data-m="${j}"${pend ? ` data-pid="${id}"` : ""} x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}"/>`);
+        out.push(`<line class="${cls}" data-ev="${ev}"${pend ? ` data-pid="${id}"` : ""} x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${C.inflight}" marker-end="url(#tp-ah-open)"/>`);
+        out.push(`<text x="${x2 - 14}" y="${y2 - 4}" style="fill:${C.inflight};font-size:10px">${esc(id)}</text>`);
+      }
+      void dup;
+    };
+    for (let j = lo; j < D.mSs.length && D.mSs[j] <= hi; j++) one(j);
+    for (const j of D.longMsgs) one(j);
+    // markers for non-message events of the visible past
+    const e0 = D.sFirst[a], e1 = hi + 1 < D.nSteps ? D.sFirst[hi + 1] : D.nEvents, K = D.kindCode;
+    for (let i = e0; i < e1; i++) {
+      const k = D.eKind[i], lane = D.eLane[i], s = D.eStep[i], cur = s === c ? " tp-cur" : "";
+      const x = X(s, sub(i)), y = lane >= 0 ? Y(lane) : TOP / 2;
+      const attrs = `class="tp-mark${cur}" data-ev="${i}"`;
+      if (k === K.send || k === K.deliver || k === K.start) out.push(`<circle ${attrs} cx="${x}" cy="${y}" r="${cur ? 4 : 2.5}" fill="${k === K.start ? C.lane : C.send}"/>`);
+      else if (k === K.crash) out.push(`<text ${attrs} x="${x - 6}" y="${y + 6}" style="fill:${C.crash};font-size:18px;font-weight:700">✕</text>`);
+      else if (k === K.restart) out.push(`<circle ${attrs} cx="${x}" cy="${y}" r="6" fill="none" stroke="${C.restart}" stroke-width="2.5"/>`);
+      else if (k === K.timer) out.push(`<rect ${attrs} x="${x - 4}" y="${y - 4}" width="8" height="8" transform="rotate(45 ${x} ${y})" fill="${C.timer}"/>`);
+      else if (k === K.invoke || k === K.return) out.push(`<rect ${attrs} x="${x - 4}" y="${y - 4}" width="8" height="8" fill="${k === K.invoke ? "none" : C.invoke}" stroke="${C.invoke}" stroke-width="1.5"/>`);
+      else if (k === K.violation) out.push(`<path ${attrs} d="M${x} 1 L${x + 7} ${TOP - 2} L${x - 7} ${TOP - 2} Z" fill="${C.violation}"/>`);
+      else if (k === K.note || k === K.skew || k === K.delay || k === K.duplicate) out.push(`<circle ${attrs} cx="${x}" cy="${y}" r="3" fill="${C.note}"/>`);
+      else if (k === K.partition || k === K.heal) out.push(`<rect ${attrs} x="${x - 1}" y="0" width="2" height="${height}" fill="${C.violation}" opacity="0.4"/>`);
+      else if (k === K.end) out.push(`<rect ${attrs} x="${x - 1}" y="0" width="3" height="${height}" fill="${C.lane}"/>`);
+    }
+    const defs = `<defs><marker id="tp-ah" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="${C.deliver}"/></marker>` +
+      `<marker id="tp-ah-open" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10" fill="none" stroke="${C.inflight}" stroke-width="1.5"/></marker></defs>`;
+    svg.innerHTML = defs + out.join("");
+  }
+
+  function drawOverview() { // once per trace: message density, violations, partitions, crashes
+    const cv = $(".tp-overview-canvas"), w = Math.max(200, cv.clientWidth || 700), h = 28;
+    cv.width = w; cv.height = h;
+    const g = cv.getContext("2d"); if (!g) return;
+    const bins = new Float32Array(w), scale = w / Math.max(1, D.nSteps);
+    for (let j = 0; j < D.mSs.length; j++) bins[Math.min(w - 1, Math.floor(D.mSs[j] * scale))] += 1;
+    let mx = 1; for (const v of bins) mx = Math.max(mx, v);
+    g.fillStyle = C.partition;
+    for (const [from, to] of D.bands) g.fillRect(from * scale, 0, Math.max(2, ((to < 0 ? D.nSteps : to) - from) * scale), h);
+    g.fillStyle = C.send;
+    for (let x = 0; x < w; x++) if (bins[x]) { const bh = Math.max(1, (bins[x] / mx) * (h - 4)); g.fillRect(x, h - bh, 1, bh); }
+    g.fillStyle = C.violation;
+    for (const [s, , ok] of D.meta.invariants) if (!ok) g.fillRect(s * scale, 0, 2, h);
+    for (const [, from] of D.down) g.fillRect(from * scale, 0, 1, h / 2);
+    $(".tp-overview-cursor").style.background = C.cursor;
+  }
+
+  function drawPanels() {
+    const c = P.cursor;
+    // invariant badges
+    const status = new Map(D.meta.invariant_names.map((n) => [n, ""]));
+    for (const [s, name, ok, text] of D.meta.invariants) { if (s > c) break; status.set(name, ok ? "" : text); }
+    const badges = [];
+    if (!status.size) badges.push(`<span class="tp-badge-text">${esc(L.no_invariants)}</span>`);
+    for (const [name, text] of status) {
+      badges.push(text
+        ? `<div><span class="tp-badge bad" title="${esc(L.violated)}">✗ ${esc(name)}</span><span class="tp-badge-text">${esc(text)}</span></div>`
+        : `<span class="tp-badge ok" title="${esc(L.holds)}">✓ ${esc(name)}</span>`);
+    }
+    $(".tp-badges").innerHTML = badges.join("");
+    // events of this step (capped: a boot step may have many)
+    const f = D.sFirst[c], t = c + 1 < D.nSteps ? D.sFirst[c + 1] : D.nEvents, items = [];
+    items.push(`<li><b>${esc(L.cause)}:</b> ${esc(L.cause_names[D.sCause[c]] || "")}</li>`);
+    for (let i = f; i < Math.min(t, f + 40); i++) items.push(`<li data-ev="${i}">${esc(eventText(D, i))}</li>`);
+    if (t === f) items.push(`<li>${esc(L.no_events)}</li>`);
+    $(".tp-events").innerHTML = items.join("");
+    // state table: nodes as rows, fields as columns; cells changed at this step highlighted
+    const st = statesAt(D, c), changed = new Set();
+    for (let r = lowerBound(D.dStep, c, 0, D.dStep.length); r < D.dStep.length && D.dStep[r] === c; r++) changed.add(D.dLane[r] + ":" + D.dField[r]);
+    const fields = []; const seen = new Set();
+    for (const m of st) for (const k of m.keys()) if (!seen.has(k)) { seen.add(k); fields.push(k); }
+    fields.sort((x, y) => x - y);
+    const down = new Set();
+    for (const [l, from, to] of D.down) if (from <= c && (to < 0 || to > c)) down.add(l);
+    const rows = [`<tr><th>${esc(L.node)}</th><th>${esc(L.role)}</th>${fields.map((k) => `<th>${esc(D.meta.fields[k])}</th>`).join("")}</tr>`];
+    for (let l = 0; l < D.nLanes; l++) {
+      const cells = fields.map((k) => {
+        const v = st[l].get(k); const txt = v === undefined ? "" : v;
+        const ch = changed.has(l + ":" + k);
+        return `<td${ch ? ` class="tp-changed" title="${esc(L.changed)}: ${esc(txt)}"` : ` title="${esc(txt)}"`}>${esc(txt.length > 48 ? txt.slice(0, 47) + "…" : txt)}</td>`;
+      });
+      rows.push(`<tr${down.has(l) ? ' class="tp-is-down"' : ""}><td>${esc(D.meta.lanes[l][0])}${down.has(l) ? " (" + esc(L.down) + ")" : ""}</td><td>${esc(D.meta.lanes[l][1])}</td>${cells.join("")}</tr>`);
+    }
+    $(".tp-state").innerHTML = `<table class="tp-state-table">${rows.join("")}</table>`;
+    // manual mode: the pending list at the last step
+    const pend = $(".tp-pending");
+    if (!P.manual) { pend.innerHTML = ""; return; }
+    if (c !== last) { pend.innerHTML = `<div class="tp-h">${esc(L.pending)}</div><div>${esc(L.pending_hint)}</div>`; return; }
+    const li = D.meta.pending.map(([id, kind, src, dst, type, due]) => {
+      const what = kind === "timer" ? `${L.kind[D.kindCode.timer]} ${type} @ ${laneName(D, src)}` : `${type}: ${laneName(D, src)} → ${laneName(D, dst)}`;
+      return `<li><button type="button" class="tp-pending-item" data-id="${esc(id)}" title="${esc(L.choose_hint)}">${esc(id)} · ${esc(what)} · t=${esc(due)}</button></li>`;
+    });
+    pend.innerHTML = `<div class="tp-h">${esc(L.pending)}</div>` + (li.length ? `<ul class="tp-pending-list">${li.join("")}</ul>` : `<div>${esc(L.no_pending)}</div>`);
+  }
+
+  function render() {
+    const c = P.cursor;
+    label.textContent = fmt(L.step_label, { k: c, n: last }) + " · " + fmt(L.step_label_time, { time: D.sTime[c] });
+    slider.value = String(c);
+    btn.first.disabled = btn.back.disabled = c === 0;
+    btn.forward.disabled = btn.last.disabled = c === last;
+    root.dataset.cursor = String(c);
+    const ovw = $(".tp-overview").clientWidth || 0;
+    $(".tp-overview-cursor").style.left = (last ? (c / last) * Math.max(0, ovw - 2) : 0) + "px";
+    draw();
+    drawPanels();
+  }
+
+  // ------------------------------------------------------------ cursor moves
+  function report(now) {
+    clearTimeout(P.reportTimer); P.reportTimer = null;
+    const send = () => {
+      P.reportTimer = null;
+      if (P.playing || P.cursor === P.lastReported) return;
+      P.lastReported = P.cursor;
+      P.api.setStateValue("cursor", P.cursor);
+    };
+    if (now) send(); else P.reportTimer = setTimeout(send, REPORT_MS);
+  }
+  function go(k, fromUser) {
+    k = Math.max(0, Math.min(last, k | 0));
+    if (k === P.cursor) return;
+    P.cursor = k;
+    render();
+    if (fromUser) report(false);
+  }
+  function stop() {
+    if (!P.playing) return;
+    P.playing = false; clearTimeout(P.timer); P.timer = null; setPlayLabel(); report(true);
+  }
+  function tick() {
+    if (!P.playing) return;
+    if (P.cursor >= last) { stop(); return; }
+    go(P.cursor + 1, false);
+    P.timer = setTimeout(tick, 1000 / Number(speed.value || 4));
+  }
+  function play() {
+    if (P.playing) { stop(); return; }
+    if (P.cursor >= last) go(0, false);
+    P.playing = true; setPlayLabel(); clearTimeout(P.reportTimer);
+    P.timer = setTimeout(tick, 1000 / Number(speed.value || 4));
+  }
+  P.applySeek = (seek, manual) => {
+    P.manual = !!manual;
+    if (seek && seek.to !== undefined && seek.to !== null && seek.gen !== P.seekGen) {
+      P.seekGen = seek.gen;
+      stop();
+      const k = Math.max(0, Math.min(last, seek.to | 0));
+      P.lastReported = k; // the server asked for it, so it knows it
+      P.cursor = -1; go(k, false);
+    } else render();
+  };
+
+  // ---------------------------------------------------------------- events
+  const on = (el, type, fn, opts) => { el.addEventListener(type, fn, opts); P.off.push(() => el.removeEventListener(type, fn, opts)); };
+  P.off = [];
+  on(btn.first, "click", () => { stop(); go(0, true); });
+  on(btn.back, "click", () => { stop(); go(P.cursor - 1, true); });
+  on(btn.forward, "click", () => { stop(); go(P.cursor + 1, true); });
+  on(btn.last, "click", () => { stop(); go(last, true); });
+  on(btn.play, "click", () => play());
+  on(slider, "input", () => { stop(); go(Number(slider.value), true); });
+  on(root, "keydown", (e) => {
+    if (e.target && (e.target.tagName === "SELECT" || e.target.tagName === "INPUT" && e.key === " ")) return;
+    const map = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, PageDown: 10, PageUp: -10 };
+    if (e.key in map) { e.preventDefault(); stop(); go(P.cursor + map[e.key], true); }
+    else if (e.key === "Home") { e.preventDefault(); stop(); go(0, true); }
+    else if (e.key === "End") { e.preventDefault(); stop(); go(last, true); }
+    else if (e.key === " " || e.key === "Spacebar") { e.preventDefault(); play(); }
+  });
+  on(svg, "click", (e) => {
+    const el = e.target.closest ? e.target.closest("[data-ev]") : null;
+    if (!el) return;
+    const pid = el.getAttribute("data-pid");
+    if (pid) { stop(); P.api.setTriggerValue("choose", pid); return; }
+    if (el.hasAttribute("data-m")) { stop(); report(true); P.api.setTriggerValue("select", Number(el.getAttribute("data-ev"))); }
+  });
+  on(root, "click", (e) => {
+    const item = e.target.closest ? e.target.closest(".tp-pending-item") : null;
+    if (item) { stop(); P.api.setTriggerValue("choose", item.getAttribute("data-id")); }
+  });
+  on(svg, "mousemove", (e) => {
+    const el = e.target.closest ? e.target.closest("[data-ev]") : null;
+    if (!el) { tip.hidden = true; return; }
+    tip.textContent = tooltipText(D, Number(el.getAttribute("data-ev")));
+    const rb = root.getBoundingClientRect();
+    tip.style.left = Math.min(rb.width - 240, e.clientX - rb.left + 12) + "px";
+    tip.style.top = (e.clientY - rb.top + 14) + "px";
+    tip.hidden = false;
+  });
+  on(svg, "mouseleave", () => { tip.hidden = true; });
+  on($(".tp-overview"), "click", (e) => {
+    const r = e.currentTarget.getBoundingClientRect();
+    stop(); go(Math.round(((e.clientX - r.left) / Math.max(1, r.width)) * last), true);
+  });
+  let ro = null;
+  if (typeof ResizeObserver !== "undefined") {
+    let w0 = 0;
+    ro = new ResizeObserver(() => { const w = root.clientWidth; if (w !== w0) { w0 = w; drawOverview(); render(); } });
+    ro.observe(root);
+  }
+  P.cleanup = () => {
+    clearTimeout(P.timer); clearTimeout(P.reportTimer);
+    if (ro) ro.disconnect();
+    for (const f of P.off) f();
+    P.off = [];
+  };
+  // test/bench hook: vector clock of event i as computed here
+  P.vcOf = (i) => vcString(D, i);
+  setPlayLabel();
+  drawOverview();
+  return P;
+}
+
+export default function (component) {
+  const { data, parentElement, setStateValue, setTriggerValue } = component;
+  const root = parentElement.querySelector(".tp-root");
+  if (!root || !data || !data.meta) return undefined;
+  const api = { setStateValue, setTriggerValue };
+  let P = root.__tp;
+  if (P && P.fp === data.meta.fp) { // same run: only the seek / manual flag may have changed
+    P.api = api;
+    P.applySeek(data.seek, data.manual);
+    return P.cleanup;
+  }
+  if (P) P.cleanup();
+  P = initPlayer(root, decode(data), api);
+  root.__tp = P;
+  P.applySeek(data.seek, data.manual);
+  if (!data.seek || data.seek.to === undefined || data.seek.to === null) { P.cursor = -1; P.applySeek({ to: 0, gen: "init" }, data.manual); }
+  return P.cleanup;
+}
