@@ -16,6 +16,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from ui.i18n import LANG_NAMES  # noqa: E402
 from ui.lang import current_lang, language_selector, t  # noqa: E402
 
 st.set_page_config(page_title=t("core.app_title"), page_icon="🧪", layout="wide")
@@ -33,5 +34,5 @@ with st.sidebar:
     st.markdown(f"**{t('core.app_title')}**")
 language_selector()
 nav = st.navigation(PAGES)
-st.sidebar.caption(t("core.sidebar_footer", lang=current_lang()))
+st.sidebar.caption(t("core.sidebar_footer", language=LANG_NAMES[current_lang()]))
 nav.run()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.lang import t
+from ui.lang import bound_t
+
+t = bound_t()
 
 # (topic id, page available now or None, issue area of the lessons still to come)
 TOPICS = (

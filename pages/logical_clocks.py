@@ -9,8 +9,10 @@ from protocols import REGISTRY
 from sim import causality
 from sim.edit import apply_controls, default_scenario
 from ui.clocks_view import cone_counts, event_label, order_table, process_events
-from ui.lang import t
+from ui.lang import bound_t
 from ui.runner import run_json
+
+t = bound_t()
 
 SPEC = REGISTRY["logical-clocks"]
 st.title(t("clocks.title"))

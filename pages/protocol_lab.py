@@ -14,8 +14,10 @@ from protocols import REGISTRY
 from sim import edit
 from ui import lab_state as lab
 from ui.fault_palette import fault_palette, pending_label
-from ui.lang import current_lang, md_escape, t
+from ui.lang import current_lang, md_escape, bound_t
 from ui.runner import run_json
+
+t = bound_t()
 
 lang = current_lang()
 lab.restore_from_url()

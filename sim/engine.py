@@ -440,6 +440,7 @@ class Simulation:
         manual = self.sc.mode == "manual"
         max_steps, max_pending, max_time = self.sc.max_steps, self.sc.max_pending, self.sc.max_time
         heap, flights, timers, steps, step_faults = self.heap, self.flights, self.timers, self.steps, self.step_faults
+        queue: list[int] = []
         while True:
             done = len(steps) - 1  # steps completed after boot
             if done + 1 >= max_steps:
@@ -448,8 +449,10 @@ class Simulation:
                 return "max_pending"
             if keep_going is not None and done % 256 == 0 and not keep_going():
                 return "stopped"
-            if step_faults and step_faults.get(done):
-                self._do(_FAULT, f"f{step_faults[done].pop(0)}")
+            if step_faults and done in step_faults:  # faults "after step k" run as steps k+1, k+2, ... in order
+                queue.extend(step_faults.pop(done))
+            if queue:
+                self._do(_FAULT, f"f{queue.pop(0)}")
                 continue
             if manual:
                 nxt = self._next_manual()

@@ -218,3 +218,11 @@ def test_trace_json_is_canonical_and_versioned():
 @pytest.mark.parametrize("seed", [0, 3, 2**63 - 1])
 def test_extreme_but_valid_seeds_run(seed):
     assert run(ping(seed=seed, limits={"max_steps": 20})).end["reason"] == "max_steps"
+
+
+def test_several_faults_after_the_same_step_all_apply_in_order():
+    tr = run(ping(faults=[{"type": "crash", "node": "n1", "after_step": 5},
+                          {"type": "crash", "node": "n2", "after_step": 5},
+                          {"type": "partition", "groups": [["n3"]], "after_step": 5}]))
+    assert [tr.events_of_step(s)[0].kind for s in (6, 7, 8)] == ["crash", "crash", "partition"]
+    assert [tr.events_of_step(s)[0].node for s in (6, 7)] == ["n1", "n2"]

@@ -28,7 +28,7 @@ from protocols import REGISTRY
 from sim import edit
 from sim.scenario import LATENCY_KINDS, MAX_LATENCY, MAX_SEED, Scenario, ScenarioError, parse_scenario
 from ui import share
-from ui.lang import current_lang, error_text, md_escape, t
+from ui.lang import bound_t, current_lang, error_text, md_escape, t
 from ui.runner import run_json
 
 K_SCENARIO = "lab.scenario_json"
@@ -193,22 +193,23 @@ def _on_preset() -> None:
 def sidebar_controls(sc: Scenario) -> None:
     """The experiment's controls, always showing ``sc`` (see module doc)."""
     lang = current_lang()
+    tr = bound_t()
     for key, value in _widget_values(sc).items():
         st.session_state[key] = value
     spec = REGISTRY[sc.protocol]
     sb = st.sidebar
-    sb.header(t("lab.controls.title"))
-    sb.selectbox(t("lab.controls.protocol"), list(REGISTRY), key=W + "protocol", on_change=_on_protocol,
-                 format_func=lambda pid: t(REGISTRY[pid].title_key))
+    sb.header(tr("lab.controls.title"))
+    sb.selectbox(tr("lab.controls.protocol"), list(REGISTRY), key=W + "protocol", on_change=_on_protocol,
+                 format_func=lambda pid: tr(REGISTRY[pid].title_key))
     presets = presets_for(sc.protocol)
     if sc.meta.get("preset", "") not in presets:
         st.session_state[W + "preset"] = ""
-    sb.selectbox(t("lab.controls.preset"), ["", *presets], key=W + "preset", on_change=_on_preset,
+    sb.selectbox(tr("lab.controls.preset"), ["", *presets], key=W + "preset", on_change=_on_preset,
                  format_func=lambda pid: edit.meta_text(presets[pid].meta, "title", lang) or pid if pid
-                 else t("lab.controls.custom"))
-    with sb.expander(t("lab.controls.params"), expanded=True):
+                 else tr("lab.controls.custom"))
+    with sb.expander(tr("lab.controls.params"), expanded=True):
         for p in spec.params:
-            label, key = t(p.help_key) if p.help_key else p.name, f"{W}p.{sc.protocol}.{p.name}"
+            label, key = tr(p.help_key) if p.help_key else p.name, f"{W}p.{sc.protocol}.{p.name}"
             if isinstance(p.default, bool):
                 st.checkbox(label, key=key, on_change=_on_controls)
             else:
@@ -216,21 +217,21 @@ def sidebar_controls(sc: Scenario) -> None:
                 st.number_input(label, key=key, on_change=_on_controls, step=num(1 if num is int else 0.05),
                                 min_value=num(p.minimum) if p.minimum is not None else None,
                                 max_value=num(p.maximum) if p.maximum is not None else None)
-        st.selectbox(t("lab.controls.bug"), ["", *(b.id for b in spec.bugs)], key=W + "bug",
+        st.selectbox(tr("lab.controls.bug"), ["", *(b.id for b in spec.bugs)], key=W + "bug",
                      on_change=_on_controls,
-                     format_func=lambda b: t(spec.bug(b).description_key) if b else t("lab.controls.no_bug"))
-        st.number_input(t("lab.controls.seed"), min_value=0, max_value=MAX_SEED, step=1, key=W + "seed",
+                     format_func=lambda b: tr(spec.bug(b).description_key) if b else tr("lab.controls.no_bug"))
+        st.number_input(tr("lab.controls.seed"), min_value=0, max_value=min(MAX_SEED, 2**53 - 1), step=1, key=W + "seed",
                         on_change=_on_controls)
-    with sb.expander(t("lab.controls.network")):
-        st.selectbox(t("lab.controls.latency_kind"), LATENCY_KINDS, key=W + "latency_kind",
-                     on_change=_on_controls, format_func=lambda k: t(f"lab.latency.{k}"))
-        st.number_input(t("lab.controls.latency_low"), 0, MAX_LATENCY, key=W + "latency_low", on_change=_on_controls)
-        st.number_input(t("lab.controls.latency_high"), 0, MAX_LATENCY, key=W + "latency_high",
+    with sb.expander(tr("lab.controls.network")):
+        st.selectbox(tr("lab.controls.latency_kind"), LATENCY_KINDS, key=W + "latency_kind",
+                     on_change=_on_controls, format_func=lambda k: tr(f"lab.latency.{k}"))
+        st.number_input(tr("lab.controls.latency_low"), 0, MAX_LATENCY, key=W + "latency_low", on_change=_on_controls)
+        st.number_input(tr("lab.controls.latency_high"), 0, MAX_LATENCY, key=W + "latency_high",
                         on_change=_on_controls)
         for name in ("loss", "duplicate", "reorder"):
-            st.slider(t(f"lab.controls.{name}"), 0.0, 1.0, step=0.01, key=W + name, on_change=_on_controls)
-    sb.radio(t("lab.controls.mode"), ("random", "manual"), key=W + "mode", on_change=_on_controls,
-             format_func=lambda m: t(f"lab.mode.{m}"), horizontal=True)
+            st.slider(tr(f"lab.controls.{name}"), 0.0, 1.0, step=0.01, key=W + name, on_change=_on_controls)
+    sb.radio(tr("lab.controls.mode"), ("random", "manual"), key=W + "mode", on_change=_on_controls,
+             format_func=lambda m: tr(f"lab.mode.{m}"), horizontal=True)
 
 
 def scenario_yaml(sc: Scenario) -> str:

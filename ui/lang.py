@@ -82,3 +82,11 @@ def error_text(err: Any) -> str:
     if path:
         return translate(lang, "err.at_field", field=md_escape(path, 80), reason=reason)
     return translate(lang, "err.general", reason=reason)
+
+
+def bound_t():
+    """``t`` fixed to the language of this run (for ``format_func`` callbacks, which Streamlit may
+    call outside the script run)."""
+    from ui.i18n import translator
+
+    return translator(current_lang())

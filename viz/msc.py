@@ -47,7 +47,6 @@ import numpy as np
 import plotly.graph_objects as go
 
 from sim.trace import Trace
-from ui.i18n import translator
 from viz import style
 
 Translate = Callable[..., str]
@@ -61,14 +60,20 @@ POINT_KINDS = ("start", "send", "deliver", "timer", "crash", "restart", "invoke"
                "violation")
 # how point kinds are grouped into traces (legend entries) when no event is selected
 KIND_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("endpoints", ("start", "send", "deliver", "skew")),
+    ("endpoints", ("send", "deliver")),
+    ("other", ("start", "note", "skew")),
     ("timer", ("timer",)),
     ("crash", ("crash",)),
     ("restart", ("restart",)),
     ("client", ("invoke", "return")),
-    ("note", ("note",)),
     ("violation", ("violation",)),
 )
+# Above this many visible messages the figure drops per-message hover text and the
+# send/receive dots (each is one SVG node and ~150 bytes of JSON); a window keeps them.
+DETAIL_LIMIT = 3000
+# plotly's per-element validation of arrays costs ~1 s at 20k events; every trace below is
+# built from typed arrays whose shape this module controls, and tests validate a full figure.
+_VALIDATE = False
 CAUSAL_CLASSES = ((-1, "past"), (1, "future"), (0, "concurrent"), (2, "self"), (3, "none"))
 
 
@@ -86,11 +91,17 @@ def _vc(vc: Sequence[int] | None) -> str:
     return "—" if vc is None else "[" + ",".join(map(str, vc)) + "]"
 
 
-def _to_t(t: Translate | str | None) -> Translate:
+def _missing(key: str, **_args: Any) -> str:
+    return f"[{key}]"
+
+
+def _to_t(t: Translate | None) -> Translate:
+    """The caller's translator (``ui.i18n.translator(lang)``: viz/ may not import ui/). Without
+    one, labels fall back to their keys."""
     if t is None:
-        return translator("en")
-    if isinstance(t, str):
-        return translator(t)
+        return _missing
+    if not callable(t):
+        raise TypeError("t must be a translator: ui.i18n.translator(lang)")
     return t
 
 
@@ -142,6 +153,12 @@ class MscLayout:
     b_start_time: np.ndarray
     b_end_time: np.ndarray  # inf if never healed
     b_hover: np.ndarray
+    # crashed intervals [crash step, restart step) per lane — end = n_steps if never restarted
+    c_node: np.ndarray
+    c_start_step: np.ndarray
+    c_end_step: np.ndarray
+    c_start_time: np.ndarray
+    c_end_time: np.ndarray
     # all events (for the overview and counts)
     e_step: np.ndarray  # int32[n_events]
     e_time: np.ndarray  # float64[n_events]
@@ -183,10 +200,10 @@ _HOVER_KEYS = ("viz.hover.payload", "viz.hover.lamport", "viz.hover.vc", "viz.ho
     f"viz.reason.{r}" for r in DROP_REASONS[1:])
 
 _MEMO: dict[tuple, tuple[Any, MscLayout]] = {}
-_MEMO_MAX = 8
+_MEMO_MAX = 4
 
 
-def msc_layout(trace: Trace, t: Translate | str | None = None) -> MscLayout:
+def msc_layout(trace: Trace, t: Translate | None = None) -> MscLayout:
     """The cursor-independent drawing data of ``trace`` (memoised per trace object and language)."""
     t = _to_t(t)
     labels = {k: _tr(t, k) for k in _HOVER_KEYS}
@@ -237,6 +254,8 @@ def _build_layout(trace: Trace, L: Mapping[str, str], t: Translate) -> MscLayout
     p_kind: list[str] = []
     p_hover: list[str] = []
     bands: list[list[Any]] = []  # [start step, end step, start time, end time, hover]
+    downs: list[list[Any]] = []  # [lane, crash step, restart step, crash time, restart time]
+    down_open: dict[str, int] = {}
     kind_label = {k: L[f"viz.kind.{k}"] for k in POINT_KINDS}
     reason_label = {r: L[f"viz.reason.{r}"] for r in DROP_REASONS[1:]}
     lam, vcl, stp, tim = L["viz.hover.lamport"], L["viz.hover.vc"], L["viz.hover.step"], L["viz.hover.time"]
@@ -326,6 +345,12 @@ def _build_layout(trace: Trace, L: Mapping[str, str], t: Translate) -> MscLayout
                 bands[-1][3] = float(e.time)
                 bands[-1][4] += f"<br>{L['viz.hover.healed_at']}: {tim} {e.time}"
             continue
+        elif k == "crash" and e.node in lanes:
+            down_open[e.node] = len(downs)
+            downs.append([lanes[e.node], e.step, n_steps, float(e.time), np.inf])
+        elif k == "restart" and e.node in down_open:
+            d = downs[down_open.pop(e.node)]
+            d[2], d[4] = e.step, float(e.time)
         if k not in kind_label:
             continue
         p_event.append(e.i)
@@ -381,6 +406,11 @@ def _build_layout(trace: Trace, L: Mapping[str, str], t: Translate) -> MscLayout
         p_hover=np.array(p_hover, dtype=object),
         b_start_step=b_start_step, b_end_step=b_end_step, b_start_time=b_start_time, b_end_time=b_end_time,
         b_hover=np.array([b[4] for b in bands], dtype=object) if nb else np.array([], dtype=object),
+        c_node=np.array([d[0] for d in downs], dtype=np.int16),
+        c_start_step=np.array([d[1] for d in downs], dtype=np.int32),
+        c_end_step=np.array([d[2] for d in downs], dtype=np.int32),
+        c_start_time=np.array([d[3] for d in downs], dtype=np.float64),
+        c_end_time=np.array([d[4] for d in downs], dtype=np.float64),
         e_step=np.fromiter((e.step for e in trace.events), dtype=np.int32, count=len(trace.events)),
         e_time=np.fromiter((e.time for e in trace.events), dtype=np.float64, count=len(trace.events)),
     )
@@ -424,42 +454,72 @@ def _segments(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) ->
 
 
 def _triple(a: np.ndarray, b: np.ndarray, sep: Any) -> np.ndarray:
-    out = np.empty(3 * len(a), dtype=np.result_type(a.dtype, b.dtype) if a.dtype != object else object)
+    out = np.empty(3 * len(a), dtype=object if a.dtype == object else a.dtype)
     out[0::3], out[1::3], out[2::3] = a, b, sep
     return out
 
 
-def _sizes(n: int, end: float) -> np.ndarray:
-    s = np.zeros(3 * n, dtype=np.float32)
-    s[1::3] = end
-    return s
-
-
 def _message_trace(lay: MscLayout, idx: np.ndarray, x0: np.ndarray, x1: np.ndarray, y1: np.ndarray,
-                   hover: np.ndarray, *, name: str, colour: str, dash: str, end_symbol: str, width: float = 1.4,
-                   end_size: float = 9, legendgroup: str) -> go.Scatter:
+                   hover: np.ndarray | None, *, name: str, colour: str, dash: str, end_symbol: str,
+                   width: float, end_size: float, group: str) -> dict[str, Any]:
+    """One status of messages as ONE trace: segments + an end marker (arrowhead or ✕) per segment."""
     x, y = _segments(x0[idx], lay.m_src[idx], x1[idx], y1[idx])
-    h = hover[idx]
-    cd = lay.m_event[idx]
-    return go.Scatter(
-        x=x, y=y, mode="lines+markers", name=name, legendgroup=legendgroup,
+    size = np.zeros(3 * len(idx), dtype=np.float32)
+    size[1::3] = end_size
+    cd = lay.m_event[idx].astype(np.int32)
+    tr: dict[str, Any] = dict(
+        type="scatter", x=x, y=y, mode="lines+markers", name=name, legendgroup=group, meta=group,
         line=dict(color=colour, width=width, dash=dash),
-        marker=dict(symbol=end_symbol, size=_sizes(len(idx), end_size), color=colour, angleref="previous",
+        # arrowheads turn with their segment; a drop's ✕ stays upright
+        marker=dict(symbol=end_symbol, size=size, color=colour, angleref="previous" if end_symbol == "arrow" else "up",
                     line=dict(width=1.6, color=colour)),
-        hovertext=_triple(h, h, ""), hovertemplate="%{hovertext}<extra></extra>",
-        customdata=_triple(cd, cd, -1).astype(np.int32),
-    )
+        customdata=_triple(cd, cd, -1))
+    if hover is None:
+        tr["hoverinfo"] = "skip"
+    else:
+        h = hover[idx]
+        tr.update(hovertext=_triple(h, h, ""), hovertemplate="%{hovertext}<extra></extra>")
+    return tr
+
+
+def _point_trace(lay: MscLayout, idx: np.ndarray, px: np.ndarray, *, colour: str | None, name: str, group: str,
+                 big: bool = False, hover: bool = True) -> dict[str, Any]:
+    """Point events as ONE trace; symbol/colour/size are scalars when the group has one kind."""
+    kinds = lay.p_kind[idx]
+    uniq = list(dict.fromkeys(kinds.tolist()))
+    if len(uniq) == 1:
+        sym: Any = style.symbol(uniq[0])
+        size: Any = float(style.MARKER_SIZES.get(uniq[0], 8))
+        col: Any = style.colour(uniq[0])
+    else:
+        sym = np.array([style.symbol(k) for k in kinds], dtype=object)
+        size = np.array([style.MARKER_SIZES.get(k, 8) for k in kinds], dtype=np.float32)
+        col = np.array([style.colour(k) for k in kinds], dtype=object)
+    if colour is not None:
+        col = colour
+        size = np.maximum(size, 9.0)
+    if big:
+        size = size + 8
+    tr: dict[str, Any] = dict(
+        type="scatter", x=px[idx].astype(np.float32), y=lay.p_lane[idx].astype(np.float32), mode="markers",
+        name=name, legendgroup=group, meta=group, customdata=lay.p_event[idx].astype(np.int32),
+        marker=dict(symbol=sym, size=size, color=col, line=dict(width=1, color=col)))
+    if hover:
+        tr.update(hovertext=lay.p_hover[idx], hovertemplate="%{hovertext}<extra></extra>")
+    else:
+        tr["hoverinfo"] = "skip"
+    return tr
 
 
 def selected_event_indices(selection: Any) -> list[int]:
     """Event indices from ``st.plotly_chart(on_select=...)``'s selection (points' customdata)."""
-    points = []
-    if isinstance(selection, Mapping):
+    points: Any = []
+    if isinstance(selection, Mapping) or hasattr(selection, "get"):
         sel = selection.get("selection", selection)
-        points = sel.get("points", []) if isinstance(sel, Mapping) else []
+        points = sel.get("points", []) if hasattr(sel, "get") else []
     out: list[int] = []
     for p in points or []:
-        cd = p.get("customdata") if isinstance(p, Mapping) else None
+        cd = p.get("customdata") if hasattr(p, "get") else None
         if isinstance(cd, (list, tuple)):
             cd = cd[0] if cd else None
         if isinstance(cd, (int, float)) and not isinstance(cd, bool) and cd >= 0:
@@ -468,41 +528,43 @@ def selected_event_indices(selection: Any) -> list[int]:
 
 
 def _classify(trace: Trace, i: int) -> np.ndarray:
-    """-1 past / 1 future / 0 concurrent / 2 itself / 3 no clock, for every event (sim.causality)."""
+    """-1 past / 1 future / 0 concurrent / 2 itself / 3 no clock, for every event (``sim.causality``)."""
     try:
         from sim.causality import classify
-    except ImportError:  # the causality module is written by another helper; same semantics
-        return _classify_vc(trace, i)
-    return np.asarray(classify(trace, i), dtype=np.int8)
+    except ImportError:  # written by another helper; same contract
+        return classify_by_vc(trace, i)
+    try:
+        return np.asarray(classify(trace, i), dtype=np.int8)
+    except ValueError:  # the selected event has no clock (a network event): only itself is marked
+        return classify_by_vc(trace, i)
 
 
-def _classify_vc(trace: Trace, i: int) -> np.ndarray:
-    out = np.full(len(trace.events), 3, dtype=np.int8)
+def classify_by_vc(trace: Trace, i: int) -> np.ndarray:
+    """Reference classification straight from the vector clocks (Mattern 1989): ``e → f`` iff
+    ``VC(e) ≤ VC(f)`` componentwise and ``VC(e) ≠ VC(f)``."""
+    n = len(trace.events)
+    out = np.full(n, 3, dtype=np.int8)
+    has = np.fromiter((e.vc is not None for e in trace.events), dtype=bool, count=n)
     ref = trace.events[i].vc
-    if ref is None:
+    if ref is None or not has.any():
         out[i] = 2
         return out
-    a = np.array(ref)
-    for e in trace.events:
-        if e.vc is None:
-            continue
-        b = np.array(e.vc)
-        if e.i == i or np.array_equal(a, b):
-            out[e.i] = 2 if e.i == i else 0
-        elif np.all(b <= a):
-            out[e.i] = -1
-        elif np.all(a <= b):
-            out[e.i] = 1
-        else:
-            out[e.i] = 0
+    idx = np.flatnonzero(has)
+    m = np.array([trace.events[j].vc for j in idx], dtype=np.int64)
+    a = np.asarray(ref, dtype=np.int64)
+    le = np.all(m <= a, axis=1)
+    ge = np.all(m >= a, axis=1)
+    eq = le & ge
+    out[idx] = np.where(eq, 0, np.where(le, -1, np.where(ge, 1, 0)))
+    out[i] = 2
     return out
 
 
 # ============================================================================ figure
 def default_window(trace: Trace, cursor: int, max_events: int = 400) -> tuple[int, int]:
-    """``(lo_step, cursor)``: the longest window ending at the cursor with ≤ ``max_events`` events
-    (never empty: at least the cursor's step)."""
-    cursor = max(0, min(cursor, trace.n_steps - 1))
+    """``(lo_step, cursor)``: the longest window ending at the cursor with at most ``max_events``
+    events (never empty: at least the cursor's own step)."""
+    cursor = max(0, min(int(cursor), trace.n_steps - 1))
     last = trace.step_first_event[cursor + 1]
     first = max(0, last - max_events)
     if first == 0:
@@ -513,15 +575,19 @@ def default_window(trace: Trace, cursor: int, max_events: int = 400) -> tuple[in
     return (min(lo, cursor), cursor)
 
 
-def msc_figure(trace: Trace, cursor: int, t: Translate | str | None = None, *, axis: str = "time",
+def msc_figure(trace: Trace, cursor: int, t: Translate | None = None, *, axis: str = "time",
                window: tuple[int, int] | None = None, highlight: Iterable[str] | None = None,
                selected_event: int | None = None, height: int | None = None,
                layout: MscLayout | None = None) -> go.Figure:
     """The diagram as it stands after step ``cursor`` (nothing later is drawn).
 
-    ``highlight``: message ids to emphasise (e.g. the pending message the learner is about to
-    choose). ``selected_event``: an event index; events are then coloured by their causal
-    relation to it. ``layout``: a precomputed ``msc_layout(trace, t)`` (else memoised)."""
+    ``t``: a translator (``ui.i18n.translator(lang)``) or a language code. ``axis``: x is sim
+    time or step index. ``window``: ``(lo_step, hi_step)``, only what overlaps it is drawn.
+    ``highlight``: message ids to emphasise (e.g. the pending message about to be chosen).
+    ``selected_event``: an event index; point events are then coloured by their causal
+    relation to it. ``layout``: a precomputed ``msc_layout(trace, t)`` (else memoised).
+    Every trace carries ``meta`` = its role (``delivered``, ``inflight``, ``crash``,
+    ``causal_past`` ...) so tests and pages can find it without the translated name."""
     if axis not in ("time", "step"):
         raise ValueError(f"axis must be 'time' or 'step', not {axis!r}")
     t = _to_t(t)
@@ -530,6 +596,7 @@ def msc_figure(trace: Trace, cursor: int, t: Translate | str | None = None, *, a
     cursor = max(0, min(int(cursor), lay.n_steps - 1))
     lo, hi = (0, cursor) if window is None else (max(0, int(window[0])), min(int(window[1]), cursor))
     hi = max(hi, lo)
+    lo = min(lo, cursor)
     x0, x1 = lay.x0(axis), lay.x1(axis)
 
     # ---- messages visible at the cursor
@@ -538,159 +605,146 @@ def msc_figure(trace: Trace, cursor: int, t: Translate | str | None = None, *, a
     inflight = sent & ~resolved
     delivered = sent & resolved & (lay.m_status == DELIVERED)
     dropped = sent & resolved & (lay.m_status == DROPPED)
-    # in-flight copies: drawn to where they are due as known at the cursor
-    due = lay.m_due.copy()
+    detail = int(np.count_nonzero(sent)) <= DETAIL_LIMIT
+    due = lay.m_due.copy()  # in-flight copies point to where they are due, as known at the cursor
     if len(lay.d_msg):
         ok = lay.d_step <= cursor
         due[lay.d_msg[ok]] = lay.d_due[ok]
     cursor_x = lay.step_x(cursor, axis)
-    if axis == "time":
-        fx1 = np.where(inflight, np.maximum(due, cursor_x), x1)
-    else:
-        fx1 = np.where(inflight, cursor_x + 0.8, x1)
+    fx1 = np.where(inflight, np.maximum(due, cursor_x) if axis == "time" else cursor_x + 0.8, x1)
     fy1 = np.where(inflight, lay.m_dst.astype(np.float64), lay.m_y1)
 
-    traces: list[go.BaseTraceType] = []
-    # partition bands (one filled trace)
-    bands = (lay.b_start_step <= hi) & (lay.b_end_step > lo) if len(lay.b_start_step) else np.zeros(0, bool)
     x_lo = lay.step_x(lo, axis)
-    x_hi = max(cursor_x if window is None else lay.step_x(hi, axis),
-               float(np.max(fx1[inflight])) if inflight.any() else -np.inf)
+    x_hi = max(lay.step_x(hi, axis), float(np.max(fx1[inflight])) if inflight.any() else -np.inf)
     span = max(x_hi - x_lo, 1.0)
     x_right = x_hi + 0.03 * span
     top = (NETWORK_LANE if lay.has_network_row else 0) - 0.5
     bottom = len(lay.lanes) - 0.5
-    if bands.any():
-        bi = np.flatnonzero(bands)
-        if axis == "time":
-            bx0 = lay.b_start_time[bi]
-            bx1 = np.where(lay.b_end_step[bi] <= cursor, lay.b_end_time[bi], x_right)
-        else:
-            bx0 = lay.b_start_step[bi].astype(np.float64)
-            bx1 = np.where(lay.b_end_step[bi] <= cursor, lay.b_end_step[bi], x_right).astype(np.float64)
-        bx1 = np.minimum(bx1, x_right)
-        n = len(bi)
-        bx = np.empty(6 * n, dtype=np.float32)
-        by = np.empty(6 * n, dtype=np.float32)
-        for j, (a, b) in enumerate(((0, 0), (1, 0), (1, 1), (0, 1), (0, 0))):
-            bx[j::6] = np.where(a == 0, bx0, bx1)
-            by[j::6] = top if b == 0 else bottom
-        bx[5::6] = np.nan
-        by[5::6] = np.nan
-        bh = np.repeat(lay.b_hover[bi], 6)
-        traces.append(go.Scatter(x=bx, y=by, mode="lines", fill="toself", fillcolor=pal["partition"],
-                                 line=dict(color=pal["partition_edge"], width=0.6, dash="dot"),
-                                 name=_tr(t, "viz.legend.partition"), hovertext=bh, hoveron="points",
-                                 hovertemplate="%{hovertext}<extra></extra>"))
-    # highlighted messages: a wide pale underlay
-    if highlight:
-        hl = sent & np.isin(lay.m_id, list(highlight))
-        if hl.any():
-            idx = np.flatnonzero(hl)
-            x, y = _segments(x0[idx], lay.m_src[idx], fx1[idx], fy1[idx])
-            traces.append(go.Scatter(x=x, y=y, mode="lines", line=dict(color=pal["highlight"], width=9),
-                                     name=_tr(t, "viz.legend.highlight"), hoverinfo="skip"))
-    groups = (
-        ("delivered", delivered & ~lay.m_dup, lay.m_hover, "arrow", pal["delivered"], "solid"),
-        ("duplicate", delivered & lay.m_dup, lay.m_hover, "arrow", pal["duplicate"], style.DASH["duplicate"]),
-        ("dropped", dropped, lay.m_hover, "x", pal["dropped"], "solid"),
-        ("inflight", inflight, lay.m_hover_open, "arrow", pal["inflight"], style.DASH["inflight"]),
-    )
-    for key, mask, hover, sym, col, dash in groups:
-        if not mask.any():
-            continue
-        idx = np.flatnonzero(mask)
-        if key == "inflight":
-            due_txt = _tr(t, "viz.status.inflight")
-            hover = hover.copy()
-            hover[idx] = [f"{h}<br>⋯ {due_txt}, {_tr(t, 'viz.hover.due')} {due[i]:g}" for h, i in
-                          zip(hover[idx], idx)]
-        traces.append(_message_trace(lay, idx, x0, fx1, fy1, hover, name=_tr(t, f"viz.legend.{key}"), colour=col,
-                                     dash=dash, end_symbol=sym, end_size=11 if sym == "x" else 9,
-                                     width=2.0 if key == "inflight" else 1.4, legendgroup=key))
+    traces: list[dict[str, Any]] = []
 
-    # ---- point events
+    # ---- partition intervals: one filled trace of rectangles
+    if len(lay.b_start_step):
+        bi = np.flatnonzero((lay.b_start_step <= hi) & (lay.b_end_step > lo))
+        if len(bi):
+            open_ = lay.b_end_step[bi] > cursor
+            if axis == "time":
+                bx0, bx1 = lay.b_start_time[bi], np.where(open_, x_right, lay.b_end_time[bi])
+            else:
+                bx0 = lay.b_start_step[bi].astype(np.float64)
+                bx1 = np.where(open_, x_right, lay.b_end_step[bi]).astype(np.float64)
+            bx1 = np.minimum(bx1, x_right)
+            n = len(bi)
+            bx = np.empty(6 * n, dtype=np.float32)
+            by = np.empty(6 * n, dtype=np.float32)
+            for j, (right, low) in enumerate(((0, 0), (1, 0), (1, 1), (0, 1), (0, 0))):
+                bx[j::6] = bx1 if right else bx0
+                by[j::6] = bottom if low else top
+            bx[5::6] = by[5::6] = np.nan
+            traces.append(dict(type="scatter", x=bx, y=by, mode="lines", fill="toself", fillcolor=pal["partition"],
+                               line=dict(color=pal["partition_edge"], width=0.6, dash="dot"), meta="partition",
+                               name=_tr(t, "viz.legend.partition"), hovertext=np.repeat(lay.b_hover[bi], 6),
+                               hoveron="points", hovertemplate="%{hovertext}<extra></extra>"))
+    # ---- crashed intervals: the lane drawn wide and pale while its node is down
+    if len(lay.c_node):
+        ci = np.flatnonzero((lay.c_start_step <= hi) & (lay.c_end_step > lo))
+        if len(ci):
+            open_ = lay.c_end_step[ci] > cursor
+            cx0 = (lay.c_start_time if axis == "time" else lay.c_start_step.astype(np.float64))[ci]
+            cx1 = np.where(open_, x_right, (lay.c_end_time if axis == "time" else lay.c_end_step)[ci])
+            x, y = _segments(cx0, lay.c_node[ci], np.minimum(cx1, x_right), lay.c_node[ci])
+            traces.append(dict(type="scatter", x=x, y=y, mode="lines", line=dict(color=pal["lane_down"], width=10),
+                               name=_tr(t, "viz.legend.node_down"), hoverinfo="skip", meta="down"))
+    # ---- highlighted messages: a wide pale underlay
+    if highlight:
+        idx = np.flatnonzero(sent & np.isin(lay.m_id, list(highlight)))
+        if len(idx):
+            x, y = _segments(x0[idx], lay.m_src[idx], fx1[idx], fy1[idx])
+            traces.append(dict(type="scatter", x=x, y=y, mode="lines", line=dict(color=pal["highlight"], width=9),
+                               name=_tr(t, "viz.legend.highlight"), hoverinfo="skip", meta="highlight"))
+    # ---- messages, one trace per status
+    groups = (
+        ("delivered", delivered & ~lay.m_dup, "arrow", pal["delivered"], style.DASH["delivered"], 1.4, 9),
+        ("duplicate", delivered & lay.m_dup, "arrow", pal["duplicate"], style.DASH["duplicate"], 1.8, 9),
+        ("dropped", dropped, "x", pal["dropped"], style.DASH["dropped"], 1.4, 11),
+        ("inflight", inflight, "arrow", pal["inflight"], style.DASH["inflight"], 2.0, 10),
+    )
+    for key, mask, sym, col, dash, width, size in groups:
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            continue
+        hover = lay.m_hover if detail else None
+        if key == "inflight":
+            label, due_label = _tr(t, "viz.status.inflight"), _tr(t, "viz.hover.due")
+            hover = lay.m_hover_open.copy()
+            hover[idx] = [f"{h}<br>⋯ {label}, {due_label} {due[i]:g}" for h, i in zip(hover[idx], idx)]
+        traces.append(_message_trace(lay, idx, x0, fx1, fy1, hover, name=_tr(t, f"viz.legend.{key}"), colour=col,
+                                     dash=dash, end_symbol=sym, width=width, end_size=size, group=key))
+    # ---- point events, grouped by kind, or by causal relation to the selected event
     px = lay.px(axis)
     pvis = (lay.p_step >= lo) & (lay.p_step <= hi)
-    symbols = np.array([style.symbol(k) for k in style.SYMBOLS], dtype=object)
-    sym_of = dict(zip(style.SYMBOLS, symbols))
     if selected_event is None:
         for gname, kinds in KIND_GROUPS:
-            mask = pvis & np.isin(lay.p_kind, kinds)
-            if mask.any():
-                traces.append(_point_trace(lay, np.flatnonzero(mask), px, sym_of, None,
-                                           name=_tr(t, f"viz.legend.{gname}"), group=gname))
+            if gname == "endpoints" and not detail:
+                continue
+            idx = np.flatnonzero(pvis & np.isin(lay.p_kind, kinds))
+            if len(idx):
+                traces.append(_point_trace(lay, idx, px, colour=None, name=_tr(t, f"viz.legend.{gname}"),
+                                           group=gname))
     else:
-        cls = _classify(trace, int(selected_event))
-        pcls = cls[lay.p_event]
+        pcls = _classify(trace, int(selected_event))[lay.p_event]
         for code, cname in CAUSAL_CLASSES:
-            mask = pvis & (pcls == code)
-            if mask.any():
-                traces.append(_point_trace(lay, np.flatnonzero(mask), px, sym_of, pal[f"causal_{cname}"],
+            idx = np.flatnonzero(pvis & (pcls == code))
+            if len(idx):
+                traces.append(_point_trace(lay, idx, px, colour=pal[f"causal_{cname}"], big=code == 2,
                                            name=_tr(t, f"viz.legend.causal_{cname}"), group=f"causal_{cname}",
-                                           big=code == 2))
+                                           hover=detail or code == 2))
     # ---- the current step, ringed
-    cur_p = np.flatnonzero(lay.p_step == cursor)
-    if len(cur_p) and lo <= cursor <= hi:
-        traces.append(go.Scatter(
-            x=px[cur_p].astype(np.float32), y=lay.p_lane[cur_p].astype(np.float32), mode="markers",
-            name=_tr(t, "viz.legend.current"), hoverinfo="skip",
-            marker=dict(symbol="circle-open", size=20, color=pal["current_ring"], line=dict(width=2.5))))
+    cur = np.flatnonzero(lay.p_step == cursor)
+    if len(cur) and lo <= cursor <= hi:
+        traces.append(dict(type="scatter", x=px[cur].astype(np.float32), y=lay.p_lane[cur].astype(np.float32),
+                           mode="markers", name=_tr(t, "viz.legend.current"), hoverinfo="skip", meta="current",
+                           marker=dict(symbol="circle-open", size=20, color=pal["current_ring"],
+                                       line=dict(width=2.5))))
 
-    fig = go.Figure(data=traces)
     lanes_y = list(range(len(lay.lanes)))
     ticktext = [f"{n} · {_tr(t, f'viz.role.{r}', r)}" for n, r in zip(lay.lanes, lay.roles)]
     if lay.has_network_row:
         lanes_y = [NETWORK_LANE] + lanes_y
         ticktext = [_tr(t, "viz.lane.network")] + ticktext
-    fig.update_layout(
-        height=height or max(260, 70 * len(lanes_y) + 110), margin=dict(l=10, r=10, t=36, b=40),
-        template="plotly_white", hovermode="closest", clickmode="event+select", dragmode="pan",
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, font=dict(size=11)),
+    fig_layout = dict(
+        height=height or max(260, 60 * len(lanes_y) + 120), margin=dict(l=10, r=10, t=16, b=90),
+        hovermode="closest", clickmode="event+select", dragmode="pan",
+        legend=dict(orientation="h", yanchor="top", y=-0.22, x=0, font=dict(size=11)),
         uirevision=f"msc:{axis}",
-        xaxis=dict(title=_tr(t, f"viz.axis.{axis}"), range=[x_lo - 0.02 * span, x_right], zeroline=False,
-                   showgrid=True, gridcolor=pal["grid"]),
+        xaxis=dict(title=dict(text=_tr(t, f"viz.axis.{axis}")), range=[x_lo - 0.02 * span, x_right],
+                   zeroline=False, showgrid=True, gridcolor=pal["grid"]),
         yaxis=dict(tickvals=lanes_y, ticktext=ticktext, range=[bottom, top], zeroline=False, showgrid=True,
                    gridcolor=pal["lane"], gridwidth=1, fixedrange=True),
+        # one shape (the cursor), never one per message
         shapes=[dict(type="line", xref="x", yref="paper", x0=cursor_x, x1=cursor_x, y0=0, y1=1,
                      line=dict(color=pal["cursor"], width=1.5, dash="dot"))],
     )
-    return fig
+    return _figure(traces, fig_layout)
 
 
-def _point_trace(lay: MscLayout, idx: np.ndarray, px: np.ndarray, sym_of: Mapping[str, str], colour: str | None,
-                 *, name: str, group: str, big: bool = False) -> go.Scatter:
-    kinds = lay.p_kind[idx]
-    sym = np.array([sym_of.get(k, "circle") for k in kinds], dtype=object)
-    size = np.array([style.MARKER_SIZES.get(k, 8) for k in kinds], dtype=np.float32)
-    if colour is None:
-        col: Any = np.array([style.colour(k) for k in kinds], dtype=object)
-    else:
-        col = colour
-        size = np.maximum(size, 8)
-    if big:
-        size = size + 8
-    return go.Scatter(
-        x=px[idx].astype(np.float32), y=lay.p_lane[idx].astype(np.float32), mode="markers", name=name,
-        legendgroup=group,
-        marker=dict(symbol=sym, size=size, color=col, line=dict(width=1, color=col)),
-        hovertext=lay.p_hover[idx], hovertemplate="%{hovertext}<extra></extra>",
-        customdata=lay.p_event[idx].astype(np.int32))
+def _figure(traces: list[dict[str, Any]], fig_layout: dict[str, Any]) -> go.Figure:
+    """Validate the (small) layout; hand the (large, typed-array) traces to plotly unvalidated."""
+    return go.Figure(data=traces, layout=go.Layout(fig_layout), _validate=_VALIDATE)
 
 
-def overview_figure(trace: Trace, cursor: int, t: Translate | str | None = None, *, axis: str = "time",
+def overview_figure(trace: Trace, cursor: int, t: Translate | None = None, *, axis: str = "time",
                     window: tuple[int, int] | None = None, bins: int = 200,
                     layout: MscLayout | None = None) -> go.Figure:
-    """A thin whole-run strip: events per bucket (up to the cursor dark, later light), the cursor,
-    the window being shown, and violation marks."""
+    """A thin whole-run strip: events per bucket (up to the cursor dark, later light), the
+    window being shown, the cursor, and violation marks. Five traces at most."""
     t = _to_t(t)
     lay = layout if layout is not None else msc_layout(trace, t)
     pal = style.palette()
     cursor = max(0, min(int(cursor), lay.n_steps - 1))
     ex = lay.e_time if axis == "time" else lay.e_step.astype(np.float64)
     x_min = float(ex.min()) if len(ex) else 0.0
-    x_max = float(ex.max()) if len(ex) else 1.0
-    edges = np.linspace(x_min, max(x_max, x_min + 1.0), bins + 1)
+    x_max = max(float(ex.max()) if len(ex) else 1.0, x_min + 1.0)
+    edges = np.linspace(x_min, x_max, bins + 1)
     past = lay.e_step <= cursor
     h_past, _ = np.histogram(ex[past], bins=edges)
     h_future, _ = np.histogram(ex[~past], bins=edges)
@@ -698,32 +752,30 @@ def overview_figure(trace: Trace, cursor: int, t: Translate | str | None = None,
     width = float(edges[1] - edges[0])
     cursor_x = lay.step_x(cursor, axis)
     ymax = float(max(1, (h_past + h_future).max()))
-    traces: list[go.BaseTraceType] = [
-        go.Bar(x=mids, y=h_past.astype(np.int32), width=width, marker_color=pal["overview_bar"],
-               name=_tr(t, "viz.legend.events"), hovertemplate="%{x:.0f}: %{y}<extra></extra>"),
-        go.Bar(x=mids, y=h_future.astype(np.int32), width=width, marker_color=pal["future"], opacity=0.6,
-               name=_tr(t, "viz.legend.future"), hovertemplate="%{x:.0f}: %{y}<extra></extra>"),
+    traces: list[dict[str, Any]] = [
+        dict(type="bar", x=mids, y=h_past.astype(np.int32), width=width, marker=dict(color=pal["overview_bar"]),
+             name=_tr(t, "viz.legend.events"), meta="past", hovertemplate="%{x:.0f}: %{y}<extra></extra>"),
+        dict(type="bar", x=mids, y=h_future.astype(np.int32), width=width, marker=dict(color=pal["future"]),
+             name=_tr(t, "viz.legend.future"), meta="future", hovertemplate="%{x:.0f}: %{y}<extra></extra>"),
     ]
     if window is not None:
         wx0, wx1 = lay.step_x(window[0], axis), lay.step_x(min(window[1], cursor), axis)
-        traces.append(go.Scatter(x=np.array([wx0, wx1, wx1, wx0, wx0], np.float32),
-                                 y=np.array([0, 0, ymax, ymax, 0], np.float32), mode="lines", fill="toself",
-                                 fillcolor=pal["current"], line=dict(width=0), hoverinfo="skip",
-                                 name=_tr(t, "viz.legend.window")))
-    traces.append(go.Scatter(x=np.array([cursor_x, cursor_x], np.float32), y=np.array([0, ymax], np.float32),
-                             mode="lines", line=dict(color=pal["cursor"], width=2), hoverinfo="skip",
-                             name=_tr(t, "viz.legend.cursor")))
+        traces.append(dict(type="scatter", x=np.array([wx0, wx1, wx1, wx0, wx0], np.float32),
+                           y=np.array([0, 0, ymax, ymax, 0], np.float32), mode="lines", fill="toself",
+                           fillcolor=pal["current"], line=dict(width=0), hoverinfo="skip", meta="window",
+                           name=_tr(t, "viz.legend.window")))
+    traces.append(dict(type="scatter", x=np.array([cursor_x, cursor_x], np.float32),
+                       y=np.array([0, ymax], np.float32), mode="lines", line=dict(color=pal["cursor"], width=2),
+                       hoverinfo="skip", name=_tr(t, "viz.legend.cursor"), meta="cursor"))
     vi = np.flatnonzero(lay.p_kind == "violation")
     if len(vi):
-        traces.append(go.Scatter(x=lay.px(axis)[vi].astype(np.float32), y=np.full(len(vi), ymax, np.float32),
-                                 mode="markers", marker=dict(symbol="triangle-down", size=10,
-                                                             color=pal["violation"]),
-                                 name=_tr(t, "viz.legend.violation"), hovertext=lay.p_hover[vi],
-                                 hovertemplate="%{hovertext}<extra></extra>",
-                                 customdata=lay.p_event[vi].astype(np.int32)))
-    fig = go.Figure(data=traces)
-    fig.update_layout(height=110, margin=dict(l=10, r=10, t=4, b=28), template="plotly_white", barmode="stack",
+        traces.append(dict(type="scatter", x=lay.px(axis)[vi].astype(np.float32),
+                           y=np.full(len(vi), ymax, np.float32), mode="markers", meta="violation",
+                           marker=dict(symbol="triangle-down", size=10, color=pal["violation"]),
+                           name=_tr(t, "viz.legend.violation"), hovertext=lay.p_hover[vi],
+                           hovertemplate="%{hovertext}<extra></extra>", customdata=lay.p_event[vi].astype(np.int32)))
+    fig_layout = dict(height=110, margin=dict(l=10, r=10, t=4, b=28), barmode="stack",
                       showlegend=False, bargap=0, uirevision=f"overview:{axis}",
-                      xaxis=dict(title=None, range=[x_min, max(x_max, x_min + 1.0)], fixedrange=True),
+                      xaxis=dict(range=[x_min, x_max], fixedrange=True),
                       yaxis=dict(visible=False, fixedrange=True, range=[0, ymax * 1.08]))
-    return fig
+    return _figure(traces, fig_layout)

@@ -213,7 +213,7 @@ def _labels(t: Translate) -> dict[str, Any]:
             "time", "step", "node", "role", "field", "value", "in_flight", "dropped", "duplicate", "delivered",
             "pending", "pending_hint", "no_pending", "choose_hint", "invariants", "no_invariants", "holds",
             "violated", "events", "state", "no_events", "overview", "lamport", "vc", "payload", "type", "from",
-            "to", "msg", "keyboard_help", "region", "down", "partition", "changed", "cause", "select_hint")
+            "to", "msg", "keyboard_help", "region", "down", "partition", "changed", "cause_label", "select_hint")
     out: dict[str, Any] = {k: t(f"player.{k}") for k in keys}
     out["kind"] = [t(f"player.kind.{k}") for k in EVENT_KINDS]
     out["cause_names"] = [t(f"player.cause.{c}") for c in CAUSES]

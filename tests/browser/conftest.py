@@ -49,10 +49,20 @@ def browser_context_args(browser_context_args):
 
 
 @pytest.fixture(scope="session")
-def app_server():
-    _require_chromium()  # no point starting a server the browser cannot reach
+def app_server(browser):
+    """The real app, warmed up: one page load runs the first (cold) script run, imports and
+    caches, so the first test does not pay for it (and does not meet the cold server's
+    one-off "Page not found" dialog that Streamlit shows before the navigation is known)."""
     server = start_server(ROOT / "app.py", cwd=ROOT, timeout_s=90)
     try:
+        ctx = browser.new_context()
+        try:
+            page = ctx.new_page()
+            page.set_default_timeout(90_000)
+            page.goto(f"{server.url}/lab?lang=en")
+            page.locator(".tp-root").first.wait_for()
+        finally:
+            ctx.close()
         yield server
     finally:
         stop_server(server)

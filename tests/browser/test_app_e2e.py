@@ -82,9 +82,8 @@ def state_text(page: Page) -> str:
 
 
 def select_option(page: Page, box_label: str, option: str) -> None:
-    """Pick ``option`` in the Streamlit select box labelled ``box_label``."""
-    box = page.get_by_test_id("stSelectbox").filter(has_text=box_label).first
-    box.locator("div[data-baseweb=select]").click()
+    """Pick ``option`` in the Streamlit select box labelled ``box_label`` (a react-aria combobox)."""
+    page.get_by_role("combobox", name=box_label, exact=True).click()
     page.get_by_role("option", name=option, exact=True).click()
 
 
@@ -155,8 +154,7 @@ def test_manual_mode_delivers_the_chosen_message(lab_page: Page):
     page = lab_page
     open_link(page, page.app_url, SCENARIO, 4)
     # switch the delivery mode to manual: the past is kept, the run waits for a choice
-    page.get_by_test_id("stRadio").filter(has_text=en("lab.controls.mode")).get_by_text(
-        en("lab.mode.manual"), exact=True).click()
+    page.get_by_role("radiogroup", name=en("lab.controls.mode")).get_by_text(en("lab.mode.manual"), exact=True).click()
     wait_idle(page)
     expect(page.get_by_text(re.compile(re.escape(en("lab.manual.title", step=0)).replace("0", r"\d+")))).to_be_visible()
     scenario, _ = link_state(page)

@@ -147,7 +147,7 @@ function initPlayer(root, D, api) {
 
   // ---------------------------------------------------------------- drawing
   function draw() {
-    const c = P.cursor, width = Math.max(300, svg.clientWidth || root.clientWidth || 700);
+    const c = P.cursor, width = P.width; // cached: reading layout here would force a reflow per step
     const vis = Math.max(4, Math.floor((width - GUTTER) / PX_STEP));
     let a = Math.max(0, c - Math.floor(vis * 0.66)); const b = Math.min(last, a + vis - 1);
     a = Math.max(0, Math.min(a, b - vis + 1));
@@ -171,7 +171,6 @@ function initPlayer(root, D, api) {
     // lanes and down intervals
     const xEnd = X(hi, 0.5);
     for (let l = 0; l < D.nLanes; l++) {
-      out.push(`<text x="4" y="${Y(l) + 4}">${esc(D.meta.lanes[l][0])}</text>`);
       out.push(`<line class="tp-lane" x1="${GUTTER}" x2="${xEnd}" y1="${Y(l)}" y2="${Y(l)}" stroke="${C.lane}"/>`);
     }
     for (const [l, from, to] of D.down) {
@@ -232,8 +231,10 @@ function initPlayer(root, D, api) {
       else if (k === K.end) out.push(`<rect ${attrs} x="${x - 1}" y="0" width="3" height="${height}" fill="${C.lane}"/>`);
     }
     const defs = `<defs><marker id="tp-ah" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="${C.deliver}"/></marker>` +
-      `<marker id="tp-ah-open" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10" fill="none" stroke="${C.inflight}" stroke-width="1.5"/></marker></defs>`;
-    svg.innerHTML = defs + out.join("");
+      `<marker id="tp-ah-open" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10" fill="none" stroke="${C.inflight}" stroke-width="1.5"/></marker>` +
+      `<clipPath id="tp-clip"><rect x="${GUTTER - 4}" y="0" width="${width}" height="${height}"/></clipPath></defs>`;
+    const names = D.meta.lanes.map((ln, l) => `<text x="4" y="${Y(l) + 4}">${esc(ln[0])}</text>`).join("");
+    svg.innerHTML = defs + names + `<g clip-path="url(#tp-clip)">` + out.join("") + "</g>";
   }
 
   function drawOverview() { // once per trace: message density, violations, partitions, crashes
@@ -268,7 +269,7 @@ function initPlayer(root, D, api) {
     $(".tp-badges").innerHTML = badges.join("");
     // events of this step (capped: a boot step may have many)
     const f = D.sFirst[c], t = c + 1 < D.nSteps ? D.sFirst[c + 1] : D.nEvents, items = [];
-    items.push(`<li><b>${esc(L.cause)}:</b> ${esc(L.cause_names[D.sCause[c]] || "")}</li>`);
+    items.push(`<li><b>${esc(L.cause_label)}:</b> ${esc(L.cause_names[D.sCause[c]] || "")}</li>`);
     for (let i = f; i < Math.min(t, f + 40); i++) items.push(`<li data-ev="${i}">${esc(eventText(D, i))}</li>`);
     if (t === f) items.push(`<li>${esc(L.no_events)}</li>`);
     $(".tp-events").innerHTML = items.join("");
@@ -308,7 +309,7 @@ function initPlayer(root, D, api) {
     btn.first.disabled = btn.back.disabled = c === 0;
     btn.forward.disabled = btn.last.disabled = c === last;
     root.dataset.cursor = String(c);
-    const ovw = $(".tp-overview").clientWidth || 0;
+    const ovw = P.ovWidth;
     $(".tp-overview-cursor").style.left = (last ? (c / last) * Math.max(0, ovw - 2) : 0) + "px";
     draw();
     drawPanels();
@@ -404,7 +405,7 @@ function initPlayer(root, D, api) {
   let ro = null;
   if (typeof ResizeObserver !== "undefined") {
     let w0 = 0;
-    ro = new ResizeObserver(() => { const w = root.clientWidth; if (w !== w0) { w0 = w; drawOverview(); render(); } });
+    ro = new ResizeObserver(() => { const w = root.clientWidth; if (w !== w0) { w0 = w; measure(); drawOverview(); render(); } });
     ro.observe(root);
   }
   P.cleanup = () => {
@@ -415,6 +416,11 @@ function initPlayer(root, D, api) {
   };
   // test/bench hook: vector clock of event i as computed here
   P.vcOf = (i) => vcString(D, i);
+  function measure() {
+    P.width = Math.max(300, svg.clientWidth || root.clientWidth || 700);
+    P.ovWidth = $(".tp-overview").clientWidth || 0;
+  }
+  measure();
   setPlayLabel();
   drawOverview();
   return P;

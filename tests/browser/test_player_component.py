@@ -1,0 +1,185 @@
+"""Real-browser test of the client-side trace player (Debian chromium via Playwright).
+
+Starts ``bench/player_demo_app.py`` on a free loopback port; fixtures are local to this
+module (prefixed ``player_``) so they cannot clash with tests/browser/conftest.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _need_chromium() -> None:
+    if shutil.which(CHROMIUM) or Path(CHROMIUM).exists():
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"chromium not found at {CHROMIUM} (CI must run browser tests)")
+    pytest.skip(f"chromium not found at {CHROMIUM}")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as r:
+            return r.read().decode() == "ok"
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def player_server():
+    _need_chromium()
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "bench/player_demo_app.py", "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        health = f"http://127.0.0.1:{port}/_stcore/health"
+        for _ in range(600):  # bounded poll (≤ ~60 s): the server answers "ok" once it serves
+            if proc.poll() is not None:
+                pytest.fail("streamlit exited early")
+            if _healthy(health):
+                break
+            try:
+                proc.wait(timeout=0.1)
+            except subprocess.TimeoutExpired:
+                pass
+        else:
+            pytest.fail("streamlit did not become healthy")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def player_browser():
+    _need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def player_page(player_browser):
+    ctx = player_browser.new_context(viewport={"width": 1280, "height": 1400})
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    ctx.close()
+
+
+def _open(page, url):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)  # 2 shared cores: a rerun after a debounced report can take seconds
+    page.goto(url)
+    expect(page.locator(".tp-step-label")).to_contain_text("0 /")
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+    return expect
+
+
+def test_keys_and_buttons_step_in_the_browser(player_server, player_page):
+    page = player_page
+    expect = _open(page, player_server + "/?steps=200")
+    label = page.locator(".tp-step-label")
+    page.locator(".tp-root").focus()
+    page.keyboard.press("ArrowRight")
+    expect(label).to_contain_text("step 1 /")
+    page.keyboard.press("ArrowRight")
+    expect(label).to_contain_text("step 2 /")
+    page.keyboard.press("ArrowLeft")
+    expect(label).to_contain_text("step 1 /")
+    page.keyboard.press("End")
+    expect(label).to_contain_text("step 200 / 200")
+    page.keyboard.press("Home")
+    expect(label).to_contain_text("step 0 / 200")
+    page.locator(".tp-forward").click()
+    expect(label).to_contain_text("step 1 /")
+    page.locator(".tp-last").click()
+    expect(label).to_contain_text("step 200 /")
+    page.locator(".tp-back").click()
+    expect(label).to_contain_text("step 199 /")
+    page.locator(".tp-first").click()
+    expect(label).to_contain_text("step 0 /")
+    expect(page.locator(".tp-state-table")).to_contain_text("received")
+    expect(page.locator(".tp-svg line.tp-arrow").first).to_be_attached()
+    # vector clocks rebuilt in JS agree with the simulator's
+    sys.path.insert(0, str(ROOT))
+    from sim.engine import run
+    from sim.scenario import parse_scenario
+
+    tr = run(parse_scenario({"protocol": "ping", "seed": 1, "params": {"nodes": 5}, "limits": {"max_steps": 200}}))
+    js = page.evaluate("n => Array.from({length: n}, (_, i) => document.querySelector('.tp-root').__tp.vcOf(i))",
+                       len(tr.events))
+    assert js == ["" if e.vc is None else "[" + ",".join(map(str, e.vc)) + "]" for e in tr.events]
+    # the debounced cursor report reaches Python (one rerun)
+    page.locator(".tp-forward").click()
+    expect(page.get_by_text("cursor=1 ")).to_be_visible()
+
+
+def test_play_advances_without_server_reruns(player_server, player_page):
+    page = player_page
+    expect = _open(page, player_server + "/?steps=200")
+    page.evaluate("""() => { window.__reruns = 0; const app = document.querySelector('[data-testid="stApp"]');
+        new MutationObserver(() => { if (app.getAttribute('data-test-script-state') === 'running') window.__reruns++; })
+          .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']}); }""")
+    page.locator(".tp-speed").select_option("40")
+    page.locator(".tp-play").click()
+    page.wait_for_function("Number(document.querySelector('.tp-root').dataset.cursor) >= 20")
+    assert page.evaluate("window.__reruns") == 0
+    page.locator(".tp-play").click()  # pause: reports the cursor once
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+    k = int(page.locator(".tp-root").get_attribute("data-cursor"))
+    assert k >= 20
+    expect(page.get_by_text(f"cursor={k} ")).to_be_visible()
+
+
+def test_manual_choice_reaches_python(player_server, player_page):
+    page = player_page
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    page.goto(player_server + "/?manual=1")
+    expect(page.locator(".tp-pending-item").first).to_be_visible()
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+    item = page.locator('.tp-pending-item[data-id="m2"]')
+    item.click()
+    expect(page.get_by_text("chosen=m2 selected")).to_be_visible()  # exactly one choice, no replayed trigger
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+    page.locator(".tp-root").focus()
+    page.keyboard.press("ArrowLeft")  # the step before "end" delivered m2
+    expect(page.locator(".tp-events")).to_contain_text("(m2)")
+    page.keyboard.press("End")
+    expect(page.locator('.tp-pending-item[data-id="m2"]')).to_have_count(0)

@@ -1,0 +1,151 @@
+"""AppTest for every page in both languages, and the Protocol Lab's flows: cursor, crash fault from the
+palette, manual delivery, share link round trip."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from sim.scenario import parse_scenario
+from ui import share
+from ui.i18n import translate
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGES = {"pages/home.py": "core.home.title", "pages/protocol_lab.py": "lab.title",
+         "pages/logical_clocks.py": "clocks.title"}
+
+
+def _app(lang: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = lang
+    at.run()
+    assert not at.exception
+    return at
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_renders_in_both_languages(page, lang):
+    at = _app(lang)
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert translate(lang, PAGES[page]) in [t.value for t in at.title]
+    text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "[" + "core." not in text and "[lab." not in text and "[clocks." not in text  # no missing keys
+
+
+def test_language_selector_switches_to_chinese():
+    at = _app("en")
+    at.selectbox(key="lang.select").set_value("zh").run()
+    assert not at.exception
+    assert translate("zh", "core.home.title") in [t.value for t in at.title]
+    assert at.query_params["lang"] in ("zh", ["zh"])
+
+
+def test_home_lists_eight_topics_with_coming_marks():
+    at = _app("en")
+    text = " ".join(m.value for m in at.markdown)
+    for topic in ("background", "concepts", "maths", "code", "bigdata", "tools", "trends", "faq"):
+        assert translate("en", f"core.topic.{topic}.title") in text
+    assert len([c for c in at.caption if c.value.startswith("More lessons coming")]) == 8
+
+
+def _lab(lang="en") -> AppTest:
+    at = _app(lang)
+    at.switch_page("pages/protocol_lab.py").run()
+    assert not at.exception
+    return at
+
+
+def _scenario(at):
+    return parse_scenario(json.loads(at.session_state["lab.scenario_json"]))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_lab_crash_fault_changes_the_trace(lang):
+    at = _lab(lang)
+    at.selectbox(key="lab.w.protocol").set_value("two-phase-commit").run()
+    assert _scenario(at).protocol == "two-phase-commit"
+    at.session_state["lab.cursor"] = 4
+    at.run()
+    assert at.session_state["lab.cursor"] == 4
+    at.selectbox(key="lab.fp.node").set_value("tm")
+    at.button(key="lab.fp.crash").click().run()
+    assert not at.exception
+    sc = _scenario(at)
+    assert [(f.type, f.node, f.after_step) for f in sc.faults][-1] == ("crash", "tm", 4)
+    assert at.session_state["lab.cursor"] == 5
+    from ui.runner import run_json
+    trace = run_json(sc.to_json())
+    assert [e.kind for e in trace.events_of_step(5)] == ["crash"]
+    assert any(translate(lang, "lab.faults.applied.crash", node="tm", step=4)[:6] in s.value for s in at.success)
+
+
+def test_lab_manual_mode_choose_a_message():
+    at = _lab()
+    at.radio(key="lab.w.mode").set_value("manual").run()
+    assert _scenario(at).mode == "manual"
+    pick = at.selectbox(key="lab.manual.pick")
+    choice = pick.options[-1].split(":")[0]
+    before = len(_scenario(at).choices)
+    pick.set_value(choice)
+    at.button(key="lab.manual.go").click().run()
+    assert not at.exception
+    sc = _scenario(at)
+    assert sc.choices[-1] == choice and len(sc.choices) == before + 1
+    from ui.runner import run_json
+    trace = run_json(sc.to_json())
+    assert trace.steps[at.session_state["lab.cursor"]].ref == choice
+
+
+def test_share_link_restores_scenario_and_cursor():
+    at = _lab()
+    at.session_state["lab.cursor"] = 3
+    at.selectbox(key="lab.fp.node").set_value("rm1")
+    at.button(key="lab.fp.crash").click().run()
+    sc, cursor = _scenario(at), at.session_state["lab.cursor"]
+    link = at.code[-1].value
+    blob = link.split("p=")[1]
+    assert share.decode(blob) == (sc, cursor)
+    # a classmate opens the link in a fresh session
+    fresh = AppTest.from_file(APP, default_timeout=60)
+    fresh.query_params["lang"] = "zh"
+    fresh.query_params["p"] = blob
+    fresh.run()
+    fresh.switch_page("pages/protocol_lab.py")
+    fresh.query_params["p"] = blob
+    fresh.run()
+    assert not fresh.exception
+    assert _scenario(fresh) == sc and fresh.session_state["lab.cursor"] == cursor
+    assert translate("zh", "lab.title") in [t.value for t in fresh.title]
+
+
+def test_trace_download_and_upload_round_trip():
+    at = _lab()
+    names = [d.proto.label for d in at.get("download_button")]
+    assert translate("en", "lab.io.export_trace") in names
+
+
+def test_clocks_select_two_events_explains_relation():
+    at = _app("en")
+    at.switch_page("pages/logical_clocks.py").run()
+    a, b = at.selectbox(key="clocks.pick_a"), at.selectbox(key="clocks.pick_b")
+    opts = a.options
+    assert len(opts) >= 4
+    ids = [int(o.split()[0][1:]) for o in opts]  # labels start with the event id, e.g. "e4 · p2 ..."
+    a.set_value(ids[0])
+    b.set_value(ids[-1])
+    at.run()
+    assert not at.exception
+    shown = " ".join(x.value for x in list(at.success) + list(at.warning))
+    assert "e" in shown and ("→" in shown or "‖" in shown or "before" in shown or "concurrent" in shown), shown
+    assert at.dataframe[0].value.shape[0] == len(opts)
+
+
+def test_lab_static_views_behind_toggle():
+    at = _lab()
+    assert len(at.get("plotly_chart")) == 0  # gated: nothing heavy until asked
+    at.toggle(key="lab.static").set_value(True).run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 2 and len(at.dataframe) == 2
