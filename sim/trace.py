@@ -71,7 +71,7 @@ class StepInfo(NamedTuple):
     chosen: bool = False  # manual mode: this step consumed one of the learner's choices
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class Trace:
     scenario: Scenario
     nodes: tuple[str, ...]

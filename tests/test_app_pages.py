@@ -12,8 +12,8 @@ from ui import share
 from ui.i18n import translate
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = {"pages/home.py": "core.home.title", "pages/protocol_lab.py": "lab.title",
-         "pages/logical_clocks.py": "clocks.title"}
+PAGES = {"pages/home.py": "core.home.title", "pages/lab.py": "lab.title",
+         "pages/clocks.py": "clocks.title"}
 
 
 def _app(lang: str) -> AppTest:
@@ -53,7 +53,7 @@ def test_home_lists_eight_topics_with_coming_marks():
 
 def _lab(lang="en") -> AppTest:
     at = _app(lang)
-    at.switch_page("pages/protocol_lab.py").run()
+    at.switch_page("pages/lab.py").run()
     assert not at.exception
     return at
 
@@ -113,7 +113,7 @@ def test_share_link_restores_scenario_and_cursor():
     fresh.query_params["lang"] = "zh"
     fresh.query_params["p"] = blob
     fresh.run()
-    fresh.switch_page("pages/protocol_lab.py")
+    fresh.switch_page("pages/lab.py")
     fresh.query_params["p"] = blob
     fresh.run()
     assert not fresh.exception
@@ -129,7 +129,7 @@ def test_trace_download_and_upload_round_trip():
 
 def test_clocks_select_two_events_explains_relation():
     at = _app("en")
-    at.switch_page("pages/logical_clocks.py").run()
+    at.switch_page("pages/clocks.py").run()
     a, b = at.selectbox(key="clocks.pick_a"), at.selectbox(key="clocks.pick_b")
     opts = a.options
     assert len(opts) >= 4

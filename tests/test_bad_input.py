@@ -84,7 +84,7 @@ def _lab(lang="en", **params):
     for k, v in params.items():
         at.query_params[k] = v
     at.run()
-    at.switch_page("pages/protocol_lab.py")
+    at.switch_page("pages/lab.py")
     for k, v in params.items():
         at.query_params[k] = v
     at.run()

@@ -46,13 +46,18 @@ def _on_change() -> None:
         st.query_params["lang"] = chosen
 
 
+def sync_lang_to_url() -> None:
+    """Write the current language into the URL (also repairs ``?lang=xx``), so links carry it."""
+    lang = current_lang()
+    if st.query_params.get("lang") != lang:
+        st.query_params["lang"] = lang
+
+
 def language_selector() -> str:
-    """The sidebar select box; keeps URL and session in step. Returns the current language."""
+    """The sidebar select box; keeps the session in step (``sync_lang_to_url`` does the URL)."""
     lang = current_lang()
     st.session_state[_STATE] = lang
     st.session_state[_WIDGET] = lang
-    if st.query_params.get("lang") != lang:
-        st.query_params["lang"] = lang  # also repairs ?lang=xx
     st.sidebar.selectbox(translate(lang, "core.language"), LANGS, key=_WIDGET,
                          format_func=LANG_NAMES.__getitem__, on_change=_on_change)
     return lang

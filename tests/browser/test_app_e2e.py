@@ -87,11 +87,15 @@ def select_option(page: Page, box_label: str, option: str) -> None:
     page.get_by_role("option", name=option, exact=True).click()
 
 
-def link_state(page: Page):
-    """``(scenario, cursor)`` from the page's current URL (the lab keeps its share link there)."""
-    p = parse_qs(urlsplit(page.url).query).get("p")
-    assert p, f"no share link in {page.url}"
+def url_state(url: str):
+    """``(scenario, cursor)`` from a lab URL's share link (the lab keeps it in the URL)."""
+    p = parse_qs(urlsplit(url).query).get("p")
+    assert p, f"no share link in {url}"
     return decode(p[0])
+
+
+def link_state(page: Page):
+    return url_state(page.url)
 
 
 # -------------------------------------------------------------------------------------- tests
@@ -117,7 +121,7 @@ def test_open_app_and_go_to_protocol_lab(lab_page: Page):
 def test_step_forward_and_back_with_buttons_and_keyboard(lab_page: Page):
     page = lab_page
     open_link(page, page.app_url, SCENARIO, 0)
-    click(page, ".tp-first")
+    expect(page.locator(".tp-first").first).to_be_disabled()  # already at the first step
     first = label(page)
     k0, n = step_of(first)
     assert n > 5
@@ -153,30 +157,34 @@ def test_step_forward_and_back_with_buttons_and_keyboard(lab_page: Page):
 def test_manual_mode_delivers_the_chosen_message(lab_page: Page):
     page = lab_page
     open_link(page, page.app_url, SCENARIO, 4)
+    k4, _ = step_of(label(page))
     # switch the delivery mode to manual: the past is kept, the run waits for a choice
     page.get_by_role("radiogroup", name=en("lab.controls.mode")).get_by_text(en("lab.mode.manual"), exact=True).click()
+    page.wait_for_url(lambda url: url_state(url)[0].mode == "manual")
     wait_idle(page)
-    expect(page.get_by_text(re.compile(re.escape(en("lab.manual.title", step=0)).replace("0", r"\d+")))).to_be_visible()
-    scenario, _ = link_state(page)
-    assert scenario.mode == "manual"
+    scenario, cursor = link_state(page)
+    assert cursor == 4 and len(scenario.choices) == 3  # the three deliveries before step 4, now explicit
 
     click(page, ".tp-last")
+    k_before, n_before = step_of(label(page))
+    assert k_before == n_before == k4 + 1  # the run stops after step 4, waiting for a choice
     items = page.locator(".tp-pending-item")
     expect(items.first).to_be_visible()
     ids = items.evaluate_all("els => els.map(e => e.dataset.id)")
-    assert ids and all(re.fullmatch(r"[mt]\d+", i) for i in ids), ids
-    chosen = ids[-1]  # not necessarily the earliest due: the learner's choice
-    k_before, n_before = step_of(label(page))
+    assert len(ids) >= 2 and all(re.fullmatch(r"[mt]\d+", i) for i in ids), ids
+    chosen = next(i for i in reversed(ids) if i.startswith("m"))  # not the earliest due: the learner's choice
 
     page.locator(f'.tp-pending-item[data-id="{chosen}"]').first.click()
-    wait_idle(page)
+    # the chosen message is delivered at the step that was waiting, and the run grew by that step
     expect(page.locator(f'.tp-pending-item[data-id="{chosen}"]')).to_have_count(0)
+    page.wait_for_url(lambda url: url_state(url)[0].choices[-1:] == (chosen,))
+    wait_idle(page)
     k_after, n_after = step_of(label(page))
-    assert n_after == n_before + 1 and k_after == k_before + 1
-    scenario, cursor = link_state(page)
-    assert scenario.mode == "manual" and scenario.choices[-1] == chosen
-    # the step now shown is the delivery (or timer) of the chosen id
+    assert (k_after, n_after) == (k_before, n_before + 1)
     expect(page.locator(".tp-events").first).to_contain_text(chosen)
+    expect(page.locator(".tp-events").first).to_contain_text(en("player.kind.deliver"))
+    scenario, cursor = link_state(page)
+    assert scenario.mode == "manual" and scenario.choices[-1] == chosen and cursor == k_after
 
 
 def test_share_link_restores_the_same_state(lab_page: Page, context):
@@ -189,7 +197,7 @@ def test_share_link_restores_the_same_state(lab_page: Page, context):
         click(page, ".tp-forward")
     shown, state = label(page), state_text(page)
     assert step_of(shown)[0] == k5 + 3
-    page.wait_for_url(lambda url: "p=" in url and decode(parse_qs(urlsplit(url).query)["p"][0])[1] == 8)
+    page.wait_for_url(lambda url: "p=" in url and url_state(url)[1] == 8)
     wait_idle(page)
     sc1, cur1 = link_state(page)
     assert (sc1, cur1) == (parse_scenario(SCENARIO), 8)

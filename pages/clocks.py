@@ -11,6 +11,9 @@ from sim.edit import apply_controls, default_scenario
 from ui.clocks_view import cone_counts, event_label, order_table, process_events
 from ui.lang import bound_t
 from ui.runner import run_json
+from ui.frame import require_app_frame
+
+require_app_frame()
 
 t = bound_t()
 

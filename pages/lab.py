@@ -16,6 +16,9 @@ from ui import lab_state as lab
 from ui.fault_palette import fault_palette, pending_label
 from ui.lang import current_lang, md_escape, bound_t
 from ui.runner import run_json
+from ui.frame import require_app_frame
+
+require_app_frame()
 
 t = bound_t()
 
