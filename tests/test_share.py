@@ -74,3 +74,17 @@ def test_bad_cursor_param(c):
 
 def test_good_cursor_param():
     assert share.parse_cursor("12") == 12 and share.parse_cursor(None) is None
+
+
+def test_a_preset_link_carries_only_the_preset_id_and_restores_its_captions():
+    from ui.lab_state import load_preset as lab_load_preset
+
+    sc = lab_load_preset("two-phase-commit-coordinator-crash")
+    assert sc.meta["captions"] and sc.meta["preset"] == "two-phase-commit-coordinator-crash"
+    link = share.encode(sc, 7)
+    full = base64.urlsafe_b64encode(zlib.compress(sc.to_json().encode(), 9))
+    assert len(link) < len(full) / 2
+    back, cursor = share.decode(link)
+    assert (back, cursor) == (sc, 7)
+    edited = sc.replace(meta={**sc.meta, "title": {"en": "mine", "zh": "我的"}})
+    assert share.decode(share.encode(edited, 0))[0] == edited  # not the preset's meta: carried in full

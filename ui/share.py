@@ -24,6 +24,7 @@ import binascii
 import json
 import re
 import zlib
+from typing import Any, Mapping
 
 from sim.scenario import MAX_STEPS, Scenario, ScenarioError, parse_scenario
 
@@ -32,8 +33,37 @@ MAX_DECODED = 256 * 1024
 _ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
 
 
+def _preset_meta(preset_id: Any) -> dict | None:
+    from lessons.presets import load_preset
+
+    try:
+        return dict(load_preset(preset_id).meta) if isinstance(preset_id, str) else None
+    except (KeyError, ValueError, OSError):
+        return None
+
+
+def compact_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """A preset's bilingual titles and captions are most of a link's bytes: when ``meta`` is
+    exactly a preset's (plus its id), the link carries only ``{"preset": id}``."""
+    rest = {k: v for k, v in meta.items() if k != "preset"}
+    if "preset" in meta and rest == _preset_meta(meta["preset"]):
+        return {"preset": meta["preset"]}
+    return dict(meta)
+
+
+def expand_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
+    if set(meta) == {"preset"}:
+        full = _preset_meta(meta["preset"])
+        if full is not None:
+            return {**full, "preset": meta["preset"]}
+    return dict(meta)
+
+
 def encode(scenario: Scenario, cursor: int) -> str:
-    payload = json.dumps({"s": scenario.to_dict(), "c": int(cursor)}, sort_keys=True, separators=(",", ":"),
+    doc = scenario.to_dict()
+    if "meta" in doc:
+        doc["meta"] = compact_meta(doc["meta"])
+    payload = json.dumps({"s": doc, "c": int(cursor)}, sort_keys=True, separators=(",", ":"),
                          ensure_ascii=False)
     packed = zlib.compress(payload.encode("utf-8"), 9)
     return base64.urlsafe_b64encode(packed).decode("ascii").rstrip("=")
@@ -73,7 +103,8 @@ def decode(text: str) -> tuple[Scenario, int]:
     cursor = data["c"]
     if isinstance(cursor, bool) or not isinstance(cursor, int) or not 0 <= cursor <= MAX_STEPS:
         raise ScenarioError("c", "err.cursor", f"must be a step between 0 and {MAX_STEPS}", hi=MAX_STEPS)
-    return parse_scenario(data["s"]), cursor
+    scenario = parse_scenario(data["s"])
+    return scenario.replace(meta=expand_meta(scenario.meta)), cursor
 
 
 def parse_cursor(text: str | None) -> int | None:
