@@ -121,6 +121,8 @@ class Simulation:
         self.choice_pos = 0
         self.step_no = 0
         self.loss, self.dup, self.reorder = scenario.network.loss, scenario.network.duplicate, scenario.network.reorder
+        lat = scenario.network.latency
+        self.lat_kind, self.lat_low, self.lat_high = lat.kind, lat.low, lat.high
 
     # ------------------------------------------------------------------ plumbing
     def _push(self, due: int, kind: int, ref: str) -> None:
@@ -158,15 +160,15 @@ class Simulation:
         self.touched = []
 
     def _latency(self) -> int:
-        lat = self.sc.network.latency
+        kind, low, high = self.lat_kind, self.lat_low, self.lat_high
         rng = self.net_rng
-        if lat.kind == "fixed":
-            d = lat.low
-        elif lat.kind == "uniform":
+        if kind == "uniform":
             # low + floor(U * span): uniform on [low, high], and cheaper than randint on the hot path
-            d = lat.low + int(rng.random() * (lat.high - lat.low + 1))
+            d = low + int(rng.random() * (high - low + 1))
+        elif kind == "fixed":
+            d = low
         else:  # long_tail: Pareto-distributed, scaled so its minimum is ``low``, capped at ``high``
-            d = min(lat.high, int(max(lat.low, 1) * rng.paretovariate(lat.alpha)))
+            d = min(high, int(max(low, 1) * rng.paretovariate(self.sc.network.latency.alpha)))
         if self.reorder and rng.random() < self.reorder:
             d += rng.randint(0, self.sc.network.reorder_delay)
         return d
@@ -237,7 +239,7 @@ class Simulation:
     # ---------------------------------------------------------------------- causes
     def _deliver(self, mid: str) -> None:
         f = self.flights.pop(mid)
-        if (f.src, f.dst) in self.cut:
+        if self.cut and (f.src, f.dst) in self.cut:
             self._event("drop", f.dst, peer=f.src, msg_id=mid, payload=f.payload, detail={"reason": "partition"},
                         clock=False)
         elif not self.up[f.dst]:
