@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import random
 
+from tests.strategies import fault_schedules
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -116,19 +117,7 @@ def test_protocol_clocks_agree_with_the_trace(seed, n, k):
 @st.composite
 def faulty_runs(draw, bug=None):
     nodes = [f"p{i + 1}" for i in range(draw(st.integers(2, 6)))]
-    faults = []
-    for _ in range(draw(st.integers(0, 6))):
-        kind = draw(st.sampled_from(("crash", "restart", "partition", "heal", "drop", "duplicate", "delay")))
-        f = {"type": kind, "at": draw(st.integers(0, 200))}
-        if kind in ("crash", "restart"):
-            f["node"] = draw(st.sampled_from(nodes))
-        elif kind == "partition":
-            f["groups"] = [draw(st.lists(st.sampled_from(nodes), min_size=1, max_size=3, unique=True))]
-        elif kind in ("drop", "duplicate", "delay"):
-            f["msg"] = f"m{draw(st.integers(1, 20))}"
-            if kind == "delay":
-                f["by"] = draw(st.integers(1, 60))
-        faults.append(f)
+    faults = draw(fault_schedules(nodes, max_faults=6, max_time=200, max_msg=20, max_delay=60, after_step=False))
     return parse_scenario({
         "protocol": "logical-clocks", "bug": bug, "seed": draw(st.integers(0, 10**6)),
         "params": {"processes": len(nodes), "events_per_process": draw(st.integers(1, 10))},

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.engine import run
+from tests.strategies import FAULT_KINDS, fault_schedules
 from sim.files import load_file
 from sim.scenario import (MAX_FILE_BYTES, ScenarioError, load_scenario_text, parse_scenario)
 
@@ -71,22 +72,8 @@ latency = st.one_of(
               st.integers(0, 50)),
     st.builds(lambda lo, span, a: {"kind": "long_tail", "low": lo, "high": lo + span, "alpha": a},
               st.integers(1, 20), st.integers(0, 200), st.sampled_from([0.8, 1.5, 3.0])))
-node = st.sampled_from(["n1", "n2", "n3"])
-when = st.one_of(st.builds(lambda t: {"at": t}, st.integers(0, 300)),
-                 st.builds(lambda k: {"after_step": k}, st.integers(0, 100)))
-fault = st.one_of(
-    st.builds(lambda n, w: {"type": "crash", "node": n, **w}, node, when),
-    st.builds(lambda n, w: {"type": "restart", "node": n, **w}, node, when),
-    st.builds(lambda g, w: {"type": "partition", "groups": [g], **w}, st.lists(node, min_size=1, max_size=2,
-                                                                                 unique=True), when),
-    st.builds(lambda a, b, w: {"type": "partition", "links": [[a, b]], **w}, node, node, when),
-    st.builds(lambda w: {"type": "heal", **w}, when),
-    st.builds(lambda m, w: {"type": "drop", "msg": f"m{m}", **w}, st.integers(1, 60), when),
-    st.builds(lambda m, w: {"type": "duplicate", "msg": f"m{m}", **w}, st.integers(1, 60), when),
-    st.builds(lambda m, b, w: {"type": "delay", "msg": f"m{m}", "by": b, **w}, st.integers(1, 60),
-              st.integers(1, 100), when),
-    st.builds(lambda n, b, w: {"type": "skew", "node": n, "by": b, **w}, node, st.integers(-50, 50), when),
-)
+faults = fault_schedules(["n1", "n2", "n3"], kinds=FAULT_KINDS + ("skew",), one_way=True, max_faults=6,
+                         max_time=300, max_step=100, max_msg=60)
 scenario_docs = st.builds(
     lambda seed, lat, loss, dup, reorder, faults, manual: {
         "protocol": "ping", "params": {"nodes": 3}, "seed": seed,
@@ -94,7 +81,7 @@ scenario_docs = st.builds(
         "faults": faults, "limits": {"max_steps": 120},
         "delivery": {"mode": "manual", "choices": manual} if manual is not None else {"mode": "random"}},
     st.integers(0, 2**63 - 1), latency, st.sampled_from([0.0, 0.1, 0.5]), st.sampled_from([0.0, 0.2]),
-    st.sampled_from([0.0, 0.3]), st.lists(fault, max_size=6),
+    st.sampled_from([0.0, 0.3]), faults,
     st.one_of(st.none(), st.lists(st.builds(lambda i: f"m{i}", st.integers(1, 12)), max_size=5)))
 
 

@@ -14,6 +14,7 @@ import random
 from pathlib import Path
 
 import pytest
+from tests.strategies import fault_schedules
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -285,24 +286,6 @@ def test_golden_manual_crash_run_tells_the_blocking_story():
 NODES = ("tm", "rm1", "rm2", "rm3")
 
 
-@st.composite
-def fault_schedules(draw):
-    faults = []
-    for _ in range(draw(st.integers(0, 8))):
-        kind = draw(st.sampled_from(("crash", "restart", "partition", "heal", "drop", "duplicate", "delay")))
-        when = ({"at": draw(st.integers(0, 400))} if draw(st.booleans())
-                else {"after_step": draw(st.integers(0, 40))})
-        f = {"type": kind, **when}
-        if kind in ("crash", "restart"):
-            f["node"] = draw(st.sampled_from(NODES))
-        elif kind == "partition":
-            f["groups"] = [draw(st.lists(st.sampled_from(NODES), min_size=1, max_size=3, unique=True))]
-        elif kind in ("drop", "duplicate", "delay"):
-            f["msg"] = f"m{draw(st.integers(1, 25))}"
-            if kind == "delay":
-                f["by"] = draw(st.integers(1, 100))
-        faults.append(f)
-    return faults
 
 
 def scenario_strategy(bug=None):
@@ -312,7 +295,7 @@ def scenario_strategy(bug=None):
             "params": {"participants": 3, "vote_no": vote_no},
             "network": {"loss": loss, "duplicate": dup, "latency": {"kind": "uniform", "low": 1, "high": 30}},
             "limits": {"max_steps": 600, "max_time": 2_000}}),
-        st.integers(0, 10**6), fault_schedules(), st.sampled_from((0.0, 0.1, 0.3)), st.sampled_from((0.0, 0.2)),
+        st.integers(0, 10**6), fault_schedules(NODES, one_way=True), st.sampled_from((0.0, 0.1, 0.3)), st.sampled_from((0.0, 0.2)),
         st.sampled_from((0, 0, 0, 2)))
 
 

@@ -30,7 +30,15 @@ Streamlit ships as Arrow (about 2.5× smaller than JSON lists, and typed arrays 
 Everything small is plain JSON under ``meta``: lanes, code tables, invariant changes (with
 translated explanations), partition bands, down intervals, the pending list at the last
 real step (what manual mode may choose from), colours and every label the player shows,
-already translated with ``t`` — the JavaScript holds no prose.
+already translated with ``t`` — the JavaScript holds no prose. Two more pieces serve teaching:
+
+``roles``     the state panel's grouping: one entry per role (in lane order of its first node)
+              ``[role, label, [lanes], [field codes], [lost field codes]]``. Fields are in the
+              protocol's declared order (the key order of the node's state), with the
+              simulator's pseudo-field ``armed_timers`` last; "lost" fields are the ones a
+              crash wipes (not in the node's ``durable_fields()``), shown as lost while down.
+``captions``  ``[[step, text], ...]`` of the scenario's ``meta.captions`` in the payload's
+              language (English when a caption lacks it), sorted by step, clamped to the run.
 
 Pure: no Streamlit, no clock. ``payload_json`` gives the canonical JSON form (tests, size
 reports); ``replay_states`` is the reference for the player's state replay.
@@ -40,11 +48,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from typing import Any, Callable, Mapping
 
 import pandas as pd
 
 from sim.trace import EVENT_KINDS, Trace
+
+TIMERS_FIELD = "armed_timers"  # the simulator's pseudo-field (sim/engine.py); shown last
 
 CAUSES = ("start", "deliver", "timer", "client", "fault", "end")
 REASONS = ("", "loss", "partition", "crashed", "fault")
@@ -213,7 +224,11 @@ def _labels(t: Translate) -> dict[str, Any]:
             "time", "step", "node", "role", "field", "value", "in_flight", "dropped", "duplicate", "delivered",
             "pending", "pending_hint", "no_pending", "choose_hint", "invariants", "no_invariants", "holds",
             "violated", "events", "state", "no_events", "overview", "lamport", "vc", "payload", "type", "from",
-            "to", "msg", "keyboard_help", "region", "down", "partition", "changed", "cause_label", "select_hint")
+            "to", "msg", "keyboard_help", "region", "down", "partition", "changed", "cause_label", "select_hint",
+            "axis", "lost", "lost_hint", "none", "timers_hint", "caption_of", "caption_none", "caption_before",
+            "prev_caption", "next_caption", "prev_caption_text", "next_caption_text", "captions",
+            "legend", "lg_delivered", "lg_inflight", "lg_dropped", "lg_dropped_hint", "lg_duplicate", "lg_crash",
+            "lg_restart", "lg_timer", "lg_request", "lg_reply", "lg_violation", "lg_down", "drop_reason")
     out: dict[str, Any] = {k: t(f"player.{k}") for k in keys}
     out["kind"] = [t(f"player.kind.{k}") for k in EVENT_KINDS]
     out["cause_names"] = [t(f"player.cause.{c}") for c in CAUSES]
@@ -223,16 +238,89 @@ def _labels(t: Translate) -> dict[str, Any]:
     return out
 
 
-def player_payload(trace: Trace, t: Translate) -> dict[str, Any]:
+def _lost_fields(trace: Trace) -> dict[str, frozenset[str]]:
+    """Per node, the state fields a crash wipes: declared fields not in ``durable_fields()``.
+
+    Asked of fresh nodes built the simulator's way (a bug variant may drop a durable field);
+    the throwaway ``random.Random`` is never drawn from for anything shown. Empty sets when
+    the protocol cannot be built here (an unknown id in a hand-made trace)."""
+    try:
+        from protocols import REGISTRY
+
+        spec = REGISTRY[trace.scenario.protocol]
+        params = spec.resolve_params(trace.scenario.params)
+        ids = tuple(trace.nodes)
+        out = {}
+        for n in ids:
+            node = spec.make_node(n, ids, params, trace.scenario.bug, random.Random(0))
+            out[n] = frozenset(node.DURABLE + node.VOLATILE) - frozenset(node.durable_fields())
+        return out
+    except (KeyError, ValueError, TypeError, ImportError):
+        return {n: frozenset() for n in trace.nodes}
+
+
+def _roles(trace: Trace, t: Translate, fields: dict[str, int]) -> list[list[Any]]:
+    """``[role, label, [lanes], [field codes], [lost codes]]`` per role (see module doc)."""
+    lanes = {n: i for i, n in enumerate(trace.nodes)}
+    first = trace.states_at(0) if trace.n_steps else {}
+    order: dict[str, list[str]] = {}  # role -> field names in declared (first seen) order
+    members: dict[str, list[int]] = {}
+    for n in trace.nodes:
+        role = str(trace.roles.get(n, ""))
+        members.setdefault(role, []).append(lanes[n])
+        names = order.setdefault(role, [])
+        for name in first.get(n, {}):
+            if name not in names:
+                names.append(name)
+    for diff in trace.diffs:  # a field first set later (not in the boot snapshot) still gets a column
+        for n, changed in diff.items():
+            names = order[str(trace.roles.get(n, ""))]
+            for name in changed:
+                if name not in names:
+                    names.append(name)
+    lost = _lost_fields(trace)
+    out = []
+    for role, names in order.items():
+        names = [x for x in names if x != TIMERS_FIELD] + ([TIMERS_FIELD] if TIMERS_FIELD in names else [])
+        gone = set().union(*(lost.get(trace.nodes[l], frozenset()) for l in members[role]))
+        codes = [fields.setdefault(x, len(fields)) for x in names]
+        out.append([role, _tr(t, f"role.{role}", role), members[role], codes,
+                    [fields[x] for x in names if x in gone]])
+    return out
+
+
+def _captions(meta: Mapping[str, Any], lang: str, n_steps: int) -> list[list[Any]]:
+    """``[[step, text], ...]`` in ``lang`` (English fallback), sorted by step, one per step."""
+    by_step: dict[int, str] = {}
+    for c in meta.get("captions", ()) or ():
+        if not isinstance(c, Mapping) or not isinstance(c.get("step"), int) or isinstance(c.get("step"), bool):
+            continue
+        text = c.get(lang) or c.get("en")
+        if isinstance(text, str) and text.strip():
+            step = max(0, min(n_steps - 1, c["step"]))
+            by_step[step] = text.strip()  # a later entry for the same step wins, as in caption_at
+    return [[k, by_step[k]] for k in sorted(by_step)]
+
+
+def _lang_of(t: Translate) -> str:
+    """The language a ``ui.i18n.translator`` is bound to (a ``functools.partial``); else English."""
+    args = getattr(t, "args", ())
+    return args[0] if args and isinstance(args[0], str) else "en"
+
+
+def player_payload(trace: Trace, t: Translate, lang: str | None = None) -> dict[str, Any]:
     """The player's data for ``trace`` with labels translated by ``t`` (see module doc).
 
+    ``lang`` picks the captions' language (default: the language ``t`` is bound to).
     Same ``(trace, t's language)`` → equal payload (and equal Arrow/JSON bytes).
     """
+    lang = lang or _lang_of(t)
     lanes = {n: i for i, n in enumerate(trace.nodes)}
     types: dict[str, int] = {}
     fields: dict[str, int] = {}
     ev = _events_frame(trace, t, lanes, types)
     diff = _diff_frame(trace, lanes, fields)
+    roles = _roles(trace, t, fields)
     bands, down = _bands(trace)
     last_real = max(0, trace.n_steps - 2)
     pending = [[p["id"], p["kind"], lanes[p["src"]], lanes[p["dst"]], p["type"], p["due"]]
@@ -257,6 +345,8 @@ def player_payload(trace: Trace, t: Translate) -> dict[str, Any]:
         "pending": pending,
         "pending_step": last_real,
         "snapshot_every": SNAPSHOT_EVERY,
+        "roles": roles,
+        "captions": _captions(trace.scenario.meta or {}, lang, trace.n_steps),
         "colors": _palette(),
         "labels": _labels(t),
     }
