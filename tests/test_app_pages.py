@@ -148,4 +148,4 @@ def test_lab_static_views_behind_toggle():
     assert len(at.get("plotly_chart")) == 0  # gated: nothing heavy until asked
     at.toggle(key="lab.static").set_value(True).run()
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 2 and len(at.dataframe) == 2
+    assert len(at.get("plotly_chart")) == 3 and len(at.dataframe) == 2  # overview, diagram, topology

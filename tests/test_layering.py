@@ -72,8 +72,11 @@ def test_the_layering_test_can_fail(tmp_path):
 
 
 def test_pages_are_registered_explicitly_and_thin():
-    app = (ROOT / "app.py").read_text(encoding="utf-8")
-    assert "st.navigation" in app and "st.Page" in app
+    frame = (ROOT / "ui" / "frame.py").read_text(encoding="utf-8")
+    assert "st.navigation" in frame and "st.Page" in frame
+    for page in sorted((ROOT / "pages").glob("*.py")):  # served at /<stem>: see ui/frame.py
+        assert f'"{page.name}"' in frame and f'url_path="{page.stem}"' in frame, page.name
+        assert "require_app_frame()" in page.read_text(encoding="utf-8"), f"{page.name} must call require_app_frame()"
     for page in sorted((ROOT / "pages").glob("*.py")):
         lines = page.read_text(encoding="utf-8").count("\n")
         assert lines <= 150, f"{page.name} has {lines} lines: move logic into ui/ or a pure module"

@@ -1,21 +1,54 @@
-"""Make sure every page runs inside ``app.py``'s frame (navigation, language switch).
+"""The app's frame — page config, language switch, navigation — and the guard that keeps
+every page inside it.
 
-Why: a folder named ``pages/`` next to the main script makes a fresh Streamlit server
-start in its legacy multipage mode, in which a deep link such as ``/lab`` runs
-``pages/lab.py`` directly, without ``app.py``, until some visitor's session has run
-``app.py`` once (its ``st.navigation`` call switches the mode off for the process).
-A share link is exactly such a deep link. Each page therefore calls
-``require_app_frame()`` first: in legacy mode it switches the mode off and reruns, and
-the rerun goes through ``app.py``, which resolves the same URL to the same page.
+Theory of operation
+-------------------
+``app.py`` only puts the repository on ``sys.path`` and calls ``run_app()``: page config,
+the sidebar (title, language), ``st.navigation`` over the explicitly registered pages
+(each ``pages/<name>.py`` is served at ``/<name>``), then the chosen page.
+
+Why the guard: a folder named ``pages/`` next to the main script makes Streamlit start
+in its legacy multipage mode, in which a deep link such as ``/lab`` (every share link is
+one) runs ``pages/lab.py`` directly, without ``app.py``, until some session has called
+``st.navigation``. Each page therefore calls ``require_app_frame()`` first. In legacy
+mode it switches that mode off and runs the frame right here, in the same script run —
+so nothing the learner just clicked is lost, as it would be with a rerun — and the frame
+runs this same page inside it; then the outer run stops.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
+
+from ui.i18n import LANG_NAMES
+from ui.lang import current_lang, language_selector, sync_lang_to_url, t
+
+PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
+
+
+def run_app() -> None:
+    st.set_page_config(page_title=t("core.app_title"), page_icon="🧪", layout="wide")
+    pages = [
+        st.Page(str(PAGES_DIR / "home.py"), title=t("core.nav.home"), icon=":material/home:", url_path="home",
+                default=True),
+        st.Page(str(PAGES_DIR / "lab.py"), title=t("core.nav.lab"), icon=":material/science:", url_path="lab"),
+        st.Page(str(PAGES_DIR / "clocks.py"), title=t("core.nav.clocks"), icon=":material/schedule:",
+                url_path="clocks"),
+    ]
+    with st.sidebar:
+        st.markdown(f"**{t('core.app_title')}**")
+    language_selector()
+    nav = st.navigation(pages)
+    st.sidebar.caption(t("core.sidebar_footer", language=LANG_NAMES[current_lang()]))
+    sync_lang_to_url()
+    nav.run()
 
 
 def require_app_frame() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        run_app()
+        st.stop()
