@@ -2,7 +2,9 @@
 
 Run: ``.venv/bin/python -m streamlit run bench/player_demo_app.py`` and open
 ``?steps=500`` (a ping run of that many steps, ~2 events per step), ``&manual=1`` for manual
-delivery mode (clicking a pending item appends the choice and reruns), ``&lang=zh``.
+delivery mode (clicking a pending item appends the choice and reruns), ``&lang=zh``;
+``?preset=<id>`` runs a lesson preset instead (e.g. ``two-phase-commit-coordinator-crash``, with its
+captions), ``&participants=N`` overrides that parameter of a 2PC preset, ``&cursor=K`` starts at step K.
 The page writes what Python received (``cursor=…``, ``chosen=…``, ``selected=…``) so tests can
 check the round trip.
 """
@@ -18,6 +20,7 @@ import streamlit as st  # noqa: E402
 
 from sim.engine import run  # noqa: E402
 from sim.scenario import parse_scenario  # noqa: E402
+from lessons.presets import load_preset  # noqa: E402
 from ui.trace_player import trace_player  # noqa: E402
 
 st.set_page_config(page_title="trace player demo", page_icon="🧪", layout="wide")
@@ -25,6 +28,9 @@ qp = st.query_params
 steps = max(2, min(20_000, int(qp.get("steps", "200")) if qp.get("steps", "200").isdigit() else 200))
 manual = qp.get("manual") == "1"
 lang = "zh" if qp.get("lang") == "zh" else "en"
+preset = qp.get("preset") or None
+participants = qp.get("participants", "")
+start = qp.get("cursor", "")
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -34,9 +40,18 @@ def _trace(steps: int, choices: tuple[str, ...], manual: bool):
                                "delivery": delivery, "limits": {"max_steps": steps}}))
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def _preset_trace(preset_id: str, participants: str):
+    sc = load_preset(preset_id)
+    if participants.isdigit():
+        sc = sc.replace(params={**sc.params, "participants": int(participants)})
+    return run(sc)
+
+
 choices = st.session_state.setdefault("demo.choices", [])
-trace = _trace(steps, tuple(choices), manual)
-cursor = st.session_state.get("demo.cursor", trace.n_steps - 1 if manual else 0)
+trace = _preset_trace(preset, participants) if preset else _trace(steps, tuple(choices), manual)
+first = int(start) if start.isdigit() else (trace.n_steps - 1 if manual else 0)
+cursor = st.session_state.get("demo.cursor", first)
 res = trace_player(trace, lang=lang, cursor=cursor, manual=manual, key="demo_player")
 if res.cursor is not None:
     st.session_state["demo.cursor"] = res.cursor

@@ -190,13 +190,6 @@ class Node:
             out[name] = v if type(v) in _SCALARS else to_json_value(v)
         return out
 
-    def durable_state(self) -> dict[str, Any]:
-        out = {}
-        for name in self.durable_fields():
-            v = getattr(self, name)
-            out[name] = v if type(v) in _SCALARS else to_json_value(v)
-        return out
-
     def restore_durable(self, saved: Mapping[str, Any]) -> None:
         for name, value in saved.items():
             setattr(self, name, _from_json_like(getattr(self, name), value))

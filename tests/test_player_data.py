@@ -119,3 +119,91 @@ def test_manual_pending_list_is_the_trace_pending_at_the_last_real_step():
     p = player_payload(tr, translator("en"))
     assert [x[0] for x in p["meta"]["pending"]] == [x["id"] for x in tr.pending_at(tr.n_steps - 2)]
     assert p["meta"]["pending"], "a fresh manual ping run has messages to choose from"
+
+
+# ------------------------------------------------------------------ teaching aids: captions, roles
+PRESET = "two-phase-commit-coordinator-crash"
+
+
+def _preset_trace(**params):
+    from lessons.presets import load_preset
+
+    sc = load_preset(PRESET)
+    return run(sc.replace(params={**sc.params, **params}) if params else sc)
+
+
+def _caption_shown(captions, step):
+    """What the player shows at ``step``: the caption of the latest captioned step ≤ step (mirrors player.js)."""
+    best = None
+    for k, text in captions:
+        if k <= step:
+            best = text
+    return best
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_captions_travel_in_the_payload_language(lang):
+    from lessons.presets import caption_at
+
+    tr = _preset_trace()
+    caps = player_payload(tr, translator(lang))["meta"]["captions"]
+    declared = tr.scenario.meta["captions"]
+    assert [k for k, _ in caps] == sorted(c["step"] for c in declared)
+    assert [text for _, text in caps] == [c[lang] for c in sorted(declared, key=lambda c: c["step"])]
+    for step in range(tr.n_steps):  # the client-side rule agrees with lessons.presets.caption_at
+        assert _caption_shown(caps, step) == caption_at(tr.scenario.meta, step, lang), step
+    # explicit lang wins over the translator's; English fills a missing language
+    assert player_payload(tr, translator("en"), lang="zh")["meta"]["captions"] == \
+        player_payload(tr, translator("zh"))["meta"]["captions"]
+
+
+def test_captions_are_clamped_sorted_and_fall_back_to_english():
+    tr = _trace()
+    meta = {"captions": [{"step": 10_000, "en": "late"}, {"step": 2, "en": "two", "zh": "二"},
+                         {"step": 1, "zh": ""}, {"step": "x", "en": "bad"}, {"step": 0, "en": "zero"}]}
+    tr2 = run(tr.scenario.replace(meta=meta))
+    caps = player_payload(tr2, translator("zh"))["meta"]["captions"]
+    assert caps == [[0, "zero"], [2, "二"], [tr2.n_steps - 1, "late"]]
+    assert player_payload(tr, translator("en"))["meta"]["captions"] == []  # no meta: no captions
+
+
+def test_roles_group_nodes_with_declared_field_order_and_timers_last():
+    tr = _preset_trace(participants=8)
+    p = player_payload(tr, translator("zh"))
+    meta = p["meta"]
+    fields = meta["fields"]
+    roles = {r[0]: r for r in meta["roles"]}
+    assert list(roles) == ["coordinator", "participant"]
+    assert roles["coordinator"][1] == catalog("zh")["viz.role.coordinator"]
+    assert [meta["lanes"][x][0] for x in roles["participant"][2]] == [f"rm{i}" for i in range(1, 9)]
+    boot = tr.states_at(0)
+    for role, node in (("coordinator", "tm"), ("participant", "rm1")):
+        names = [fields[k] for k in roles[role][3]]
+        declared = [k for k in boot[node] if k != "armed_timers"]
+        assert names == declared + ["armed_timers"], role  # protocol order, the pseudo-field last
+    assert {fields[k] for k in roles["coordinator"][4]} == {"collecting", "client", "to_notify"}  # VOLATILE
+    assert roles["participant"][4] == []  # a resource manager keeps everything on disk
+    # every diff row's field belongs to its lane's role, so no cell is left out of the tables
+    role_of = {lane: r for r in meta["roles"] for lane in r[2]}
+    for lane, f in zip(p["diff"]["lane"].tolist(), p["diff"]["field"].tolist()):
+        assert f in role_of[lane][3]
+
+
+def test_preset_payload_is_byte_identical_across_builds():
+    a = player_payload(_preset_trace(), translator("zh"))
+    b = player_payload(_preset_trace(), translator("zh"))
+    assert payload_json(a) == payload_json(b) and a["meta"]["fp"] == b["meta"]["fp"]
+    assert a["meta"]["captions"] != player_payload(_preset_trace(), translator("en"))["meta"]["captions"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(steps=st.lists(st.integers(-3, 40), max_size=6), probe=st.integers(0, 40))
+def test_caption_shown_matches_caption_at_for_any_caption_set(steps, probe):
+    from lessons.presets import caption_at
+
+    tr = _trace()
+    meta = {"captions": [{"step": k, "en": f"c{i}", "zh": f"z{i}"} for i, k in enumerate(steps)]}
+    caps = player_payload(run(tr.scenario.replace(meta=meta)), translator("en"))["meta"]["captions"]
+    assert [k for k, _ in caps] == sorted({max(0, k) for k in steps})
+    if all(k >= 0 for k in steps):  # negative steps are clamped to 0 here; caption_at would skip none
+        assert _caption_shown(caps, probe) == caption_at(meta, probe, "en")

@@ -1,68 +1,91 @@
-"""Pure helpers of the Logical Clocks page: which events a learner picks from, their labels,
-and the table that contrasts Lamport's total order with the vector clocks' partial order.
+"""Pure helpers of the Logical Clocks page: event labels, the relation of two events explained
+from their vector clocks (and contrasted with their Lamport clocks), and the table contrasting
+Lamport's total order with the vector clocks' partial order.
 
-Only the protocol's own events count: sends, deliveries and local events (the timer
-firings that schedule them and boot are simulator bookkeeping). Clocks are the ones the
-simulator stamps on the trace, so the table agrees with the diagram.
+Every clock here is a process's OWN clock as the protocol computed it (Lamport 1978; Fidge 1988,
+Mattern 1989), read by ``viz.clock_events.textbook_events`` — never the simulator's trace clocks,
+which also tick on boot and timer firings. No Streamlit: the page renders what these return.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 import pandas as pd
 
-from sim.causality import CONCURRENT, FUTURE, PAST, SELF, classify, lamport_total_order
-from sim.trace import Event, Trace
+from viz.clock_events import (CONCURRENT, FUTURE, PAST, SELF, ClockEvent, classify, fmt_vc, kind_text,
+                              lamport_order, relation)
+
+T = Callable[..., str]
 
 
-def is_process_event(e: Event) -> bool:
-    if e.vc is None:
-        return False
-    if e.kind in ("send", "deliver"):
-        return True
-    return e.kind == "note" and (e.detail or {}).get("key") == "lc.local_event"
+def event_label(e: ClockEvent, t: T) -> str:
+    """``e4 · p2 sends m1 to p3 · L=1 · V=[0,1,0]`` (starts with the event's name ``e<i>``)."""
+    return t("clocks.event_label", i=e.i, node=e.node, what=kind_text(e, t), lamport=e.lamport, vc=fmt_vc(e.vc))
 
 
-def process_events(trace: Trace) -> list[int]:
-    return [e.i for e in trace.events if is_process_event(e)]
+def _first_diff(a: ClockEvent, b: ClockEvent, nodes: Sequence[str], bigger: str) -> tuple[str, int, int]:
+    """The first entry where ``a``'s vector is strictly bigger (``bigger="a"``) or smaller than ``b``'s."""
+    for k, (x, y) in enumerate(zip(a.vc, b.vc)):
+        if (x > y) if bigger == "a" else (x < y):
+            return nodes[k], x, y
+    raise ValueError("no such entry")
 
 
-def _vc(v) -> str:
-    return "[" + ",".join(str(x) for x in v) + "]"
+def explain(a: ClockEvent, b: ClockEvent, nodes: Sequence[str], t: T) -> tuple[str, str, str]:
+    """``(relation, vector-clock sentence, Lamport-clock sentence)`` for events ``a`` and ``b``;
+    relation is ``before`` / ``after`` / ``concurrent`` / ``same`` (from the vector clocks)."""
+    rel = relation(a.vc, b.vc)
+    if rel == "same":
+        return rel, t("clocks.explain.same", a=f"e{a.i}"), ""
+    if rel == "concurrent":
+        na, xa, ya = _first_diff(a, b, nodes, "a")
+        nb, xb, yb = _first_diff(a, b, nodes, "b")
+        vec = t("clocks.explain.concurrent", a=f"e{a.i}", b=f"e{b.i}", va=fmt_vc(a.vc), vb=fmt_vc(b.vc),
+                na=na, xa=xa, ya=ya, nb=nb, xb=xb, yb=yb)
+        if a.lamport == b.lamport:
+            return rel, vec, t("clocks.lamport.tie", a=f"e{a.i}", b=f"e{b.i}", la=a.lamport)
+        lo, hi = (a, b) if a.lamport < b.lamport else (b, a)
+        return rel, vec, t("clocks.lamport.misleading", lo=f"e{lo.i}", hi=f"e{hi.i}", llo=lo.lamport,
+                           lhi=hi.lamport)
+    x, y = (a, b) if rel == "before" else (b, a)  # x → y
+    node, vx, vy = _first_diff(x, y, nodes, "b")
+    vec = t("clocks.explain.before", a=f"e{x.i}", b=f"e{y.i}", va=fmt_vc(x.vc), vb=fmt_vc(y.vc), node=node,
+            x=vx, y=vy)
+    key = "clocks.lamport.consistent" if x.lamport < y.lamport else "clocks.lamport.violated"
+    return rel, vec, t(key, a=f"e{x.i}", b=f"e{y.i}", la=x.lamport, lb=y.lamport)
 
 
-def event_label(e: Event, t: Callable[..., str]) -> str:
-    what = {"send": "clocks.kind.send", "deliver": "clocks.kind.deliver"}.get(e.kind, "clocks.kind.local")
-    return t("clocks.event_label", i=e.i, node=e.node, what=t(what, peer=e.peer or "", msg=e.msg_id or ""),
-             lamport=e.lamport, vc=_vc(e.vc))
+def cone_counts(events: Sequence[ClockEvent], selected: int) -> dict[str, int]:
+    cls = classify(events, selected)
+    return {"past": int((cls == PAST).sum()), "future": int((cls == FUTURE).sum()),
+            "concurrent": int((cls == CONCURRENT).sum())}
 
 
-def order_table(trace: Trace, selected: int | None, t: Callable[..., str]) -> pd.DataFrame:
-    """One row per process event in Lamport total order; when an event is selected, how the
-    vector clocks relate each row to it, and whether Lamport's order invents that order."""
-    keep = set(process_events(trace))
-    order = [i for i in lamport_total_order(trace) if i in keep]
-    rel = classify(trace, selected) if selected is not None else None
+def order_verdict(prev: ClockEvent, cur: ClockEvent) -> str:
+    """Why Lamport's total order puts ``prev`` just before ``cur``: ``forced`` (prev → cur),
+    ``arbitrary`` (concurrent) or ``contradicts`` (cur → prev: only with a broken clock)."""
+    return {"before": "forced", "concurrent": "arbitrary"}.get(relation(prev.vc, cur.vc), "contradicts")
+
+
+def order_table(events: Sequence[ClockEvent], t: T, selected: int | None = None) -> pd.DataFrame:
+    """One row per event in Lamport's total order (clock, then process id); for each row, whether
+    following the previous row is forced by causality or arbitrary; with an event A selected,
+    how the vector clocks relate each row to A."""
+    rel = dict(zip((e.i for e in events), classify(events, selected))) if selected is not None else None
     names = {PAST: "clocks.rel.past", FUTURE: "clocks.rel.future", CONCURRENT: "clocks.rel.concurrent",
              SELF: "clocks.rel.self"}
-    rows = []
-    for pos, i in enumerate(order, start=1):
-        e = trace.events[i]
+    rows, prev = [], None
+    for pos, e in enumerate(lamport_order(events), start=1):
         row = {t("clocks.col.position"): pos, t("clocks.col.event"): event_label(e, t),
-               t("clocks.col.lamport"): e.lamport, t("clocks.col.vc"): _vc(e.vc)}
+               t("clocks.col.lamport"): e.lamport, t("clocks.col.vc"): fmt_vc(e.vc)}
+        if prev is None:
+            row[t("clocks.col.vs_prev")] = "—"
+        else:
+            verdict = order_verdict(prev, e)
+            row[t("clocks.col.vs_prev")] = t(f"clocks.verdict.{verdict}", a=f"e{prev.i}", b=f"e{e.i}")
         if rel is not None:
-            r = int(rel[i])
-            row[t("clocks.col.relation")] = t(names.get(r, "clocks.rel.none"))
-            arbitrary = r == CONCURRENT
-            row[t("clocks.col.lamport_says")] = t(
-                "clocks.lamport_arbitrary" if arbitrary else "clocks.lamport_agrees")
+            row[t("clocks.col.relation")] = t(names[int(rel[e.i])])
         rows.append(row)
+        prev = e
     return pd.DataFrame(rows)
-
-
-def cone_counts(trace: Trace, selected: int) -> dict[str, int]:
-    keep = process_events(trace)
-    rel = classify(trace, selected)
-    return {"past": sum(rel[i] == PAST for i in keep), "future": sum(rel[i] == FUTURE for i in keep),
-            "concurrent": sum(rel[i] == CONCURRENT for i in keep)}

@@ -13,6 +13,10 @@ changes, so ``data`` holds the payload plus two small keys that change only on p
             reported, so echoing the browser's own cursor back never re-seeks it.
 ``manual``  manual delivery mode: pending arrows/items become clickable at the last step.
 
+Teaching aids ride in the same payload and work without the server: the preset's step
+captions in the page language (shown under the diagram, with previous/next-caption
+buttons), a legend, and the state panel as one table per role.
+
 The browser talks back only on deliberate acts, each causing one rerun: state
 ``cursor`` (debounced ~600 ms after stepping stops, at once on pause), trigger
 ``choose`` (a pending id ``m<n>``/``t<n>``) and trigger ``select`` (an event index).
@@ -53,7 +57,7 @@ class PlayerResult(NamedTuple):
 @st.cache_data(max_entries=16, show_spinner=False)
 def cached_payload(scenario_json: str, lang: str, _trace: Trace) -> dict[str, Any]:
     """The player payload, cached by the scenario (which determines the trace) and language."""
-    return player_payload(_trace, translator(lang))
+    return player_payload(_trace, translator(lang), lang=lang)
 
 
 def _noop() -> None:

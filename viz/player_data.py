@@ -238,6 +238,11 @@ def _labels(t: Translate) -> dict[str, Any]:
     return out
 
 
+def _role_label(t: Translate, role: str) -> str:
+    """A role's translated name (the ``viz`` area's ``viz.role.*`` keys), else the raw id."""
+    return _tr(t, f"viz.role.{role}", role) if role else ""
+
+
 def _lost_fields(trace: Trace) -> dict[str, frozenset[str]]:
     """Per node, the state fields a crash wipes: declared fields not in ``durable_fields()``.
 
@@ -284,7 +289,7 @@ def _roles(trace: Trace, t: Translate, fields: dict[str, int]) -> list[list[Any]
         names = [x for x in names if x != TIMERS_FIELD] + ([TIMERS_FIELD] if TIMERS_FIELD in names else [])
         gone = set().union(*(lost.get(trace.nodes[l], frozenset()) for l in members[role]))
         codes = [fields.setdefault(x, len(fields)) for x in names]
-        out.append([role, _tr(t, f"role.{role}", role), members[role], codes,
+        out.append([role, _role_label(t, role), members[role], codes,
                     [fields[x] for x in names if x in gone]])
     return out
 
@@ -334,7 +339,7 @@ def player_payload(trace: Trace, t: Translate, lang: str | None = None) -> dict[
         "fp": hashlib.sha256(fp_src.encode()).hexdigest()[:16],
         "n_steps": trace.n_steps,
         "n_events": len(trace.events),
-        "lanes": [[n, _tr(t, f"role.{trace.roles.get(n, '')}", str(trace.roles.get(n, "")))] for n in trace.nodes],
+        "lanes": [[n, _role_label(t, str(trace.roles.get(n, "")))] for n in trace.nodes],
         "types": sorted(types, key=types.__getitem__),
         "fields": sorted(fields, key=fields.__getitem__),
         "kinds": list(EVENT_KINDS),

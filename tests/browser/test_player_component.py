@@ -183,3 +183,86 @@ def test_manual_choice_reaches_python(player_server, player_page):
     expect(page.locator(".tp-events")).to_contain_text("(m2)")
     page.keyboard.press("End")
     expect(page.locator('.tp-pending-item[data-id="m2"]')).to_have_count(0)
+
+
+PRESET = "two-phase-commit-coordinator-crash"
+
+
+def _captions(lang):
+    sys.path.insert(0, str(ROOT))
+    from lessons.presets import load_preset
+
+    return {c["step"]: c[lang] for c in load_preset(PRESET).meta["captions"]}
+
+
+def test_preset_captions_follow_the_cursor_and_jump(player_server, player_page):
+    page = player_page
+    caps = _captions("en")
+    steps = sorted(caps)
+    expect = _open(page, player_server + f"/?preset={PRESET}")
+    label, box = page.locator(".tp-step-label"), page.locator(".tp-caption")
+    count = page.locator(".tp-caption-count")
+    expect(box).to_contain_text(f"step {steps[0]}")  # before the story starts: where it starts
+    expect(count).to_have_text(f"caption – of {len(steps)}")
+    expect(page.locator(".tp-prev-caption")).to_be_disabled()
+    page.locator(".tp-root").focus()
+    for _ in range(steps[0]):
+        page.keyboard.press("ArrowRight")
+    expect(label).to_contain_text(f"step {steps[0]} /")
+    expect(box).to_have_text(caps[steps[0]])
+    expect(box).to_have_class("tp-caption tp-caption-now")
+    page.keyboard.press("ArrowRight")  # onto the next captioned step: the text changes
+    expect(box).to_have_text(caps[steps[1]])
+    page.keyboard.press("End")  # past the last caption: it stays, no longer highlighted
+    expect(box).to_have_text(caps[steps[-1]])
+    expect(box).not_to_have_class("tp-caption tp-caption-now")
+    expect(page.locator(".tp-next-caption")).to_be_disabled()
+    page.keyboard.press("Home")
+    page.locator(".tp-next-caption").click()
+    expect(label).to_contain_text(f"step {steps[0]} /")
+    page.locator(".tp-next-caption").click()
+    expect(label).to_contain_text(f"step {steps[1]} /")
+    expect(count).to_have_text(f"caption 2 of {len(steps)}")
+    page.locator(".tp-root").focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")  # between captions: the previous caption button goes back to its step
+    page.locator(".tp-prev-caption").click()
+    expect(label).to_contain_text(f"step {steps[2]} /")
+    expect(box).to_have_text(caps[steps[2]])
+    # the debounced cursor report reaches Python once stepping stops
+    expect(page.get_by_text(f"cursor={steps[2]} ")).to_be_visible()
+
+
+def test_state_is_one_table_per_role_with_timers_last(player_server, player_browser):
+    from playwright.sync_api import expect
+
+    ctx = player_browser.new_context(viewport={"width": 1100, "height": 1400})  # the player about 1,000 px wide
+    page = ctx.new_page()
+    try:
+        expect.set_options(timeout=20_000)
+        from lessons.presets import caption_at, load_preset
+        from sim.engine import run
+
+        sc = load_preset(PRESET)
+        tr = run(sc.replace(params={**sc.params, "participants": 8}))
+        at = next(e.step for e in tr.events if e.kind == "crash")  # tm is down from this step on
+        page.goto(player_server + f"/?preset={PRESET}&participants=8&lang=zh&cursor={at}")
+        expect(page.locator(".tp-step-label")).to_contain_text(f"第 {at} 步")
+        expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+        expect(page.locator(".tp-caption")).to_have_text(caption_at(sc.meta, at, "zh"))
+        tables = page.locator(".tp-state-table table")
+        expect(tables).to_have_count(2)  # coordinator, participant
+        for i in range(2):
+            expect(tables.nth(i).locator("tr").first.locator("th").last).to_have_text("armed_timers")
+        expect(tables.nth(0).locator("tr").first.locator("th").nth(1)).to_have_text("tm_state")  # declared order
+        expect(tables.nth(1).locator("tr")).to_have_count(1 + 8)
+        down = tables.nth(0).locator("tr.tp-is-down")
+        expect(down).to_have_count(1)
+        expect(down.locator("td.tp-lost")).to_have_count(3)  # collecting, client, to_notify
+        expect(down.locator("td").first).to_have_text("committed")  # durable: survives the crash
+        widths = page.evaluate("""() => { const s = document.querySelector('.tp-state'), r = document.querySelector('.tp-root');
+            return [s.scrollWidth, s.clientWidth, r.clientWidth]; }""")
+        assert widths[2] <= 1_000 and widths[0] <= widths[1], widths  # no sideways scrolling at the lab's width
+        assert page.evaluate("document.querySelector('.tp-svg').getBoundingClientRect().height") >= 280
+    finally:
+        ctx.close()

@@ -8,8 +8,13 @@
 // - Python hears from us only on deliberate acts (each call = one rerun, pitfall 10):
 //   state "cursor" (debounced after stepping stops, at once on pause), trigger "choose" (pending
 //   id in manual mode), trigger "select" (event index of a clicked message).
+// - Sized for a projector: lanes at least LANE_MIN px apart, the diagram at least MIN_H px tall.
+// - Teaching aids, all client-side: the caption of the latest captioned step <= cursor (meta.captions)
+//   with previous/next-caption buttons, a legend drawn with the diagram's own marks, and the state
+//   panel as one table per role (meta.roles: the protocol's field order, armed_timers last).
 
-const PX_STEP = 38, LANE_H = 40, TOP = 16, GUTTER = 78, LONG = 64, REPORT_MS = 600;
+const PX_STEP = 40, LANE_MIN = 64, MIN_H = 280, TOP = 24, AXIS = 22, GUTTER = 84, LONG = 64, REPORT_MS = 600;
+const CELL_MAX = 90; // state cells longer than this are cut with "…" (the full value is the cell's title)
 const SVGNS = "http://www.w3.org/2000/svg";
 
 function esc(s) {
@@ -27,6 +32,25 @@ function strCol(table, name) {
 function lowerBound(arr, x, lo, hi) { // first index in [lo,hi) with arr[i] >= x
   while (lo < hi) { const m = (lo + hi) >> 1; if (arr[m] < x) lo = m + 1; else hi = m; }
   return lo;
+}
+function upperBound(arr, x) { // first index with arr[i] > x
+  let lo = 0, hi = arr.length;
+  while (lo < hi) { const m = (lo + hi) >> 1; if (arr[m] <= x) lo = m + 1; else hi = m; }
+  return lo;
+}
+// A state value (canonical JSON) as compact text: strings unquoted, lists "[a, b]", null "—".
+function valText(x, none) {
+  if (x === null || x === undefined) return none;
+  if (Array.isArray(x)) return "[" + x.map((y) => valText(y, "null")).join(", ") + "]";
+  if (typeof x === "object") return "{" + Object.keys(x).map((k) => k + ": " + valText(x[k], "null")).join(", ") + "}";
+  return String(x);
+}
+function parseVal(v) { try { return JSON.parse(v); } catch (e) { return v; } }
+// armed_timers {name: [timer id, due]} as "name @due" per timer; "—" when none.
+function timersText(x, none) {
+  if (!x || typeof x !== "object") return none;
+  const parts = Object.keys(x).map((k) => k + " @" + (Array.isArray(x[k]) ? x[k][1] : x[k]));
+  return parts.length ? parts : none;
 }
 
 function decode(data) {
@@ -109,13 +133,50 @@ function eventText(D, i) {
   return s;
 }
 
-function tooltipText(D, i) {
+function tooltipText(D, i, j) {
   const L = D.L, lines = [eventText(D, i)];
+  if (j >= 0 && D.mEnd[j] === 2) lines.push("✕ " + L.drop_reason + ": " + (L.reason[D.mReason[j]] || L.dropped));
   if (D.eType[i] >= 0) lines.push(L.type + ": " + D.meta.types[D.eType[i]]);
   if (D.ePl[i]) lines.push(L.payload + ": " + D.ePl[i]);
   if (D.eLam[i] >= 0) { lines.push(L.lamport + ": " + D.eLam[i]); lines.push(L.vc + ": " + vcString(D, i)); }
   lines.push(L.step + " " + D.eStep[i] + " · " + L.time + " " + D.sTime[D.eStep[i]]);
   return lines.join("\n");
+}
+
+// The marks of non-message events; the legend draws the same ones (one source for both).
+function markSvg(k, K, C, x, y, attrs, cur) {
+  if (k === K.send || k === K.deliver || k === K.start) return `<circle ${attrs} cx="${x}" cy="${y}" r="${cur ? 5.5 : 3.5}" fill="${k === K.start ? C.lane : C.send}"/>`;
+  if (k === K.crash) return `<text ${attrs} x="${x}" y="${y}" text-anchor="middle" dominant-baseline="central" style="fill:${C.crash};font-size:24px;font-weight:700">✕</text>`;
+  if (k === K.restart) return `<circle ${attrs} cx="${x}" cy="${y}" r="8" fill="none" stroke="${C.restart}" stroke-width="3"/>`;
+  if (k === K.timer) return `<rect ${attrs} x="${x - 5.5}" y="${y - 5.5}" width="11" height="11" transform="rotate(45 ${x} ${y})" fill="${C.timer}"/>`;
+  if (k === K.invoke || k === K.return) return `<rect ${attrs} x="${x - 5.5}" y="${y - 5.5}" width="11" height="11" fill="${k === K.invoke ? "none" : C.invoke}" stroke="${C.invoke}" stroke-width="2"/>`;
+  if (k === K.violation) return `<path ${attrs} d="M${x} ${y - 9} L${x + 9} ${y + 8} L${x - 9} ${y + 8} Z" fill="${C.violation}"/>`;
+  if (k === K.note || k === K.skew || k === K.delay || k === K.duplicate) return `<circle ${attrs} cx="${x}" cy="${y}" r="3.5" fill="${C.note}"/>`;
+  return "";
+}
+function arrowDefs(C, solid, open) { // arrowheads sized in stroke widths (markerUnits=strokeWidth)
+  return `<marker id="${solid}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="5.5" markerHeight="5.5" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="${C.deliver}"/></marker>` +
+    `<marker id="${open}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="5.5" markerHeight="5.5" orient="auto-start-reverse"><path d="M1 1 L9 5 L1 9" fill="none" stroke="${C.inflight}" stroke-width="2"/></marker>`;
+}
+// One line under the diagram: each item is a tiny SVG with the diagram's own mark, then its label.
+function legendHtml(L, C, K) {
+  const W = 26, H = 22, y = H / 2, sw = (inner, defs) => `<svg width="${W}" height="${H}" aria-hidden="true">${defs ? "<defs>" + defs + "</defs>" : ""}${inner}</svg>`;
+  const item = (icon, text, title) => `<span class="tp-lg-item"${title ? ` title="${esc(title)}"` : ""}>${icon}<span>${esc(text)}</span></span>`;
+  const defs = arrowDefs(C, "tp-lg-ah", "tp-lg-ah-open");
+  const mark = (k) => sw(markSvg(k, K, C, W / 2, y, "", false));
+  return `<span class="tp-lg-title">${esc(L.legend)}:</span>` + [
+    item(sw(`<line x1="2" y1="${y}" x2="${W - 2}" y2="${y}" stroke="${C.deliver}" stroke-width="2" marker-end="url(#tp-lg-ah)"/>`, defs), L.lg_delivered),
+    item(sw(`<line x1="2" y1="${y}" x2="${W - 2}" y2="${y}" stroke="${C.inflight}" stroke-width="2" stroke-dasharray="5 4" marker-end="url(#tp-lg-ah-open)"/>`), L.lg_inflight),
+    item(sw(`<line x1="2" y1="${y}" x2="${W - 10}" y2="${y}" stroke="${C.drop}" stroke-width="2"/><text x="${W - 8}" y="${y}" text-anchor="middle" dominant-baseline="central" style="fill:${C.drop};font-size:15px;font-weight:700">✕</text>`), L.lg_dropped, L.lg_dropped_hint + " (" + L.reason.filter(Boolean).join("; ") + ")"),
+    item(sw(`<line x1="2" y1="${y}" x2="${W - 2}" y2="${y}" stroke="${C.duplicate}" stroke-width="2" stroke-dasharray="1 3" stroke-linecap="round"/>`), L.lg_duplicate + " 2×"),
+    item(mark(K.crash), L.lg_crash),
+    item(sw(`<line x1="2" y1="${y}" x2="${W - 2}" y2="${y}" stroke="${C.lane_down}" stroke-width="4" stroke-dasharray="2 3"/>`), L.lg_down),
+    item(mark(K.restart), L.lg_restart),
+    item(mark(K.timer), L.lg_timer),
+    item(mark(K.invoke), L.lg_request),
+    item(mark(K.return), L.lg_reply),
+    item(mark(K.violation), L.lg_violation),
+  ].join("");
 }
 
 function initPlayer(root, D, api) {
@@ -135,14 +196,36 @@ function initPlayer(root, D, api) {
   $(".tp-help").textContent = L.keyboard_help;
   $(".tp-h-inv").textContent = L.invariants; $(".tp-h-events").textContent = L.events; $(".tp-h-state").textContent = L.state;
   $(".tp-overview").title = L.overview;
-  const height = TOP + D.nLanes * LANE_H;
+  // Lanes at least LANE_MIN apart; a few lanes are spread over MIN_H so the diagram reads from afar.
+  const LANE_H = Math.max(LANE_MIN, Math.floor((MIN_H - TOP - AXIS) / Math.max(1, D.nLanes)));
+  const lanesBottom = TOP + D.nLanes * LANE_H, height = lanesBottom + AXIS;
   svg.setAttribute("height", String(height));
   const pendingIds = new Set(D.meta.pending.map((p) => p[0]));
+  // captions: [[step, text], ...] sorted by step
+  const caps = D.meta.captions || [], capSteps = caps.map((c) => c[0]);
+  const capRow = $(".tp-caption-row"), capBox = $(".tp-caption"), capCount = $(".tp-caption-count");
+  const capPrev = $(".tp-prev-caption"), capNext = $(".tp-next-caption");
+  capRow.hidden = !caps.length;
+  capRow.setAttribute("aria-label", L.captions);
+  capPrev.textContent = L.prev_caption_text; capPrev.title = L.prev_caption; capPrev.setAttribute("aria-label", L.prev_caption);
+  capNext.textContent = L.next_caption_text; capNext.title = L.next_caption; capNext.setAttribute("aria-label", L.next_caption);
+  $(".tp-legend").innerHTML = legendHtml(L, C, D.kindCode);
+  // state panel: per role, the lanes, field codes in declared order, and the fields a crash wipes
+  const roles = (D.meta.roles && D.meta.roles.length ? D.meta.roles
+    : [["", "", D.meta.lanes.map((_, l) => l), D.meta.fields.map((_, k) => k), []]])
+    .map(([id, name, lanes, fields, lost]) => ({ id, name, lanes, fields, lost: new Set(lost) }));
+  const timersCode = D.meta.fields.indexOf("armed_timers");
 
   function setPlayLabel() {
     btn.play.textContent = P.playing ? L.pause_text : L.play_text;
     btn.play.title = P.playing ? L.pause : L.play; btn.play.setAttribute("aria-label", btn.play.title);
     btn.play.setAttribute("aria-pressed", P.playing ? "true" : "false");
+  }
+
+  function downAt(c) {
+    const down = new Set();
+    for (const [l, from, to] of D.down) if (from <= c && (to < 0 || to > c)) down.add(l);
+    return down;
   }
 
   // ---------------------------------------------------------------- drawing
@@ -164,10 +247,10 @@ function initPlayer(root, D, api) {
       if (from > hi) continue;
       const end = to < 0 ? hi : Math.min(to, hi);
       if (end < a) continue;
-      out.push(`<rect x="${X(Math.max(from, a), -0.5)}" y="0" width="${(end - Math.max(from, a) + (to < 0 || to > hi ? 1 : 0)) * PX_STEP}" height="${height}" fill="${C.partition}"><title>${esc(L.partition + ": " + cut)}</title></rect>`);
+      out.push(`<rect x="${X(Math.max(from, a), -0.5)}" y="0" width="${(end - Math.max(from, a) + (to < 0 || to > hi ? 1 : 0)) * PX_STEP}" height="${lanesBottom}" fill="${C.partition}"><title>${esc(L.partition + ": " + cut)}</title></rect>`);
     }
     // current step column
-    out.push(`<rect x="${X(c, -0.5)}" y="0" width="${PX_STEP}" height="${height}" fill="${C.current}"/>`);
+    out.push(`<rect x="${X(c, -0.5)}" y="0" width="${PX_STEP}" height="${lanesBottom}" fill="${C.current}"/>`);
     // lanes and down intervals
     const xEnd = X(hi, 0.5);
     for (let l = 0; l < D.nLanes; l++) {
@@ -180,7 +263,7 @@ function initPlayer(root, D, api) {
       out.push(`<line class="tp-down" x1="${X(Math.max(from, a), -0.5)}" x2="${X(end, 0.5)}" y1="${Y(l)}" y2="${Y(l)}" stroke="${C.lane_down}"><title>${esc(L.down)}</title></line>`);
     }
     // messages: rows sorted by start step; binary search from a - LONG, plus the few long ones
-    const drawn = new Set();
+    const drawn = new Set(), inflightLabels = new Map();
     const lo = lowerBound(D.mSs, a - LONG, 0, D.mSs.length);
     const one = (j) => {
       if (drawn.has(j) || D.mSs[j] > hi) return;
@@ -196,45 +279,53 @@ function initPlayer(root, D, api) {
           const xm = x1 + (x2 - x1) * 0.6 + (x2 === x1 ? 12 : 0), ym = y1 + (y2 - y1) * 0.6;
           out.push(`<line class="tp-hit" data-ev="${ev}" data-m="${j}" x1="${x1}" y1="${y1}" x2="${xm}" y2="${ym}"/>`);
           out.push(`<line class="tp-arrow tp-dropped" data-ev="${ev}" x1="${x1}" y1="${y1}" x2="${xm}" y2="${ym}" stroke="${C.drop}"/>`);
-          out.push(`<text x="${xm - 5}" y="${ym + 5}" fill="${C.drop}" style="fill:${C.drop};font-size:15px">✕</text>`);
+          out.push(`<text class="tp-x" data-ev="${ev}" data-m="${j}" x="${xm}" y="${ym}" text-anchor="middle" dominant-baseline="central" style="fill:${C.drop};font-size:18px;font-weight:700">✕</text>`);
         } else {
           const color = D.mDup[j] ? C.duplicate : C.deliver;
           out.push(`<line class="tp-hit" data-ev="${ev}" data-m="${j}" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}"/>`);
           out.push(`<line class="tp-arrow" data-ev="${ev}" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${color}" marker-end="url(#tp-ah)"${D.mDup[j] ? ' stroke-dasharray="1 3" stroke-linecap="round"' : ""}/>`);
-          if (D.mDup[j]) out.push(`<text x="${(x1 + x2) / 2}" y="${(y1 + y2) / 2 - 3}" style="fill:${C.duplicate};font-size:10px">2×</text>`);
+          if (D.mDup[j]) out.push(`<text x="${(x1 + x2) / 2 + 3}" y="${(y1 + y2) / 2 - 4}" style="fill:${C.duplicate};font-size:12px;font-weight:600">2×</text>`);
         }
       } else { // in flight at the cursor: dashed, ending at the cursor column on the destination lane
         const x2 = X(c, 0.48), pend = P.manual && c === last && pendingIds.has(id);
         const cls = "tp-arrow tp-inflight" + (pend ? " tp-pending-arrow" : "");
         out.push(`<line class="tp-hit" data-ev="${ev}" data-m="${j}"${pend ? ` data-pid="${id}"` : ""} x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}"/>`);
         out.push(`<line class="${cls}" data-ev="${ev}"${pend ? ` data-pid="${id}"` : ""} x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${C.inflight}" marker-end="url(#tp-ah-open)"/>`);
-        out.push(`<text x="${x2 - 14}" y="${y2 - 4}" style="fill:${C.inflight};font-size:10px">${esc(id)}</text>`);
+        // one label per destination lane ("m12 +6" when several converge), or they overprint each other
+        const lab = inflightLabels.get(D.mDl[j]);
+        if (lab) lab.ids.push(id); else inflightLabels.set(D.mDl[j], { x: x2, y: y2, ids: [id] });
       }
       void dup;
     };
     for (let j = lo; j < D.mSs.length && D.mSs[j] <= hi; j++) one(j);
     for (const j of D.longMsgs) one(j);
+    for (const { x, y, ids } of inflightLabels.values()) {
+      const text = ids.length > 1 ? ids[0] + " +" + (ids.length - 1) : ids[0];
+      out.push(`<text x="${x - 4}" y="${y - 8}" text-anchor="end" style="fill:${C.inflight};font-size:12px;font-weight:600"><title>${esc(L.in_flight + ": " + ids.join(", "))}</title>${esc(text)}</text>`);
+    }
     // markers for non-message events of the visible past
     const e0 = D.sFirst[a], e1 = hi + 1 < D.nSteps ? D.sFirst[hi + 1] : D.nEvents, K = D.kindCode;
     for (let i = e0; i < e1; i++) {
       const k = D.eKind[i], lane = D.eLane[i], s = D.eStep[i], cur = s === c ? " tp-cur" : "";
-      const x = X(s, sub(i)), y = lane >= 0 ? Y(lane) : TOP / 2;
+      const x = X(s, sub(i)), y = lane >= 0 && k !== K.violation ? Y(lane) : TOP / 2;
       const attrs = `class="tp-mark${cur}" data-ev="${i}"`;
-      if (k === K.send || k === K.deliver || k === K.start) out.push(`<circle ${attrs} cx="${x}" cy="${y}" r="${cur ? 4 : 2.5}" fill="${k === K.start ? C.lane : C.send}"/>`);
-      else if (k === K.crash) out.push(`<text ${attrs} x="${x - 6}" y="${y + 6}" style="fill:${C.crash};font-size:18px;font-weight:700">✕</text>`);
-      else if (k === K.restart) out.push(`<circle ${attrs} cx="${x}" cy="${y}" r="6" fill="none" stroke="${C.restart}" stroke-width="2.5"/>`);
-      else if (k === K.timer) out.push(`<rect ${attrs} x="${x - 4}" y="${y - 4}" width="8" height="8" transform="rotate(45 ${x} ${y})" fill="${C.timer}"/>`);
-      else if (k === K.invoke || k === K.return) out.push(`<rect ${attrs} x="${x - 4}" y="${y - 4}" width="8" height="8" fill="${k === K.invoke ? "none" : C.invoke}" stroke="${C.invoke}" stroke-width="1.5"/>`);
-      else if (k === K.violation) out.push(`<path ${attrs} d="M${x} 1 L${x + 7} ${TOP - 2} L${x - 7} ${TOP - 2} Z" fill="${C.violation}"/>`);
-      else if (k === K.note || k === K.skew || k === K.delay || k === K.duplicate) out.push(`<circle ${attrs} cx="${x}" cy="${y}" r="3" fill="${C.note}"/>`);
-      else if (k === K.partition || k === K.heal) out.push(`<rect ${attrs} x="${x - 1}" y="0" width="2" height="${height}" fill="${C.violation}" opacity="0.4"/>`);
-      else if (k === K.end) out.push(`<rect ${attrs} x="${x - 1}" y="0" width="3" height="${height}" fill="${C.lane}"/>`);
+      const m = markSvg(k, K, C, x, y, attrs, cur);
+      if (m) out.push(m);
+      else if (k === K.partition || k === K.heal) out.push(`<rect ${attrs} x="${x - 1}" y="0" width="2" height="${lanesBottom}" fill="${C.violation}" opacity="0.4"/>`);
+      else if (k === K.end) out.push(`<rect ${attrs} x="${x - 1.5}" y="0" width="3" height="${lanesBottom}" fill="${C.lane}"/>`);
     }
-    const defs = `<defs><marker id="tp-ah" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="${C.deliver}"/></marker>` +
-      `<marker id="tp-ah-open" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10" fill="none" stroke="${C.inflight}" stroke-width="1.5"/></marker>` +
+    // x axis: the step index, a tick every 5 steps (subtle), "step →" in the gutter
+    const axis = [`<text class="tp-axis" x="6" y="${height - 6}">${esc(L.axis)}</text>`];
+    for (let s = Math.ceil(a / 5) * 5; s <= b; s += 5) {
+      axis.push(`<line class="tp-tick" x1="${X(s)}" x2="${X(s)}" y1="${lanesBottom}" y2="${lanesBottom + 4}"/><text class="tp-axis" x="${X(s)}" y="${height - 6}" text-anchor="middle">${s}</text>`);
+    }
+    const defs = `<defs>${arrowDefs(C, "tp-ah", "tp-ah-open")}` +
       `<clipPath id="tp-clip"><rect x="${GUTTER - 4}" y="0" width="${width}" height="${height}"/></clipPath></defs>`;
-    const names = D.meta.lanes.map((ln, l) => `<text x="4" y="${Y(l) + 4}">${esc(ln[0])}</text>`).join("");
-    svg.innerHTML = defs + names + `<g clip-path="url(#tp-clip)">` + out.join("") + "</g>";
+    const downNow = downAt(c);
+    const names = D.meta.lanes.map((ln, l) => downNow.has(l)
+      ? `<text class="tp-lane-name tp-lane-down" x="6" y="${Y(l)}" dominant-baseline="central" style="fill:${C.crash}"><title>${esc(L.down)}</title>${esc(ln[0])} ✕</text>`
+      : `<text class="tp-lane-name" x="6" y="${Y(l)}" dominant-baseline="central"><title>${esc(ln[1])}</title>${esc(ln[0])}</text>`).join("");
+    svg.innerHTML = defs + names + axis.join("") + `<g clip-path="url(#tp-clip)">` + out.join("") + "</g>";
   }
 
   function drawOverview() { // once per trace: message density, violations, partitions, crashes
@@ -273,24 +364,37 @@ function initPlayer(root, D, api) {
     for (let i = f; i < Math.min(t, f + 40); i++) items.push(`<li data-ev="${i}">${esc(eventText(D, i))}</li>`);
     if (t === f) items.push(`<li>${esc(L.no_events)}</li>`);
     $(".tp-events").innerHTML = items.join("");
-    // state table: nodes as rows, fields as columns; cells changed at this step highlighted
+    // state: one table per role (nodes as rows, that role's fields in declared order, armed_timers last);
+    // cells changed at this step highlighted; a down node's row marked, its volatile cells shown as lost
     const st = statesAt(D, c), changed = new Set();
     for (let r = lowerBound(D.dStep, c, 0, D.dStep.length); r < D.dStep.length && D.dStep[r] === c; r++) changed.add(D.dLane[r] + ":" + D.dField[r]);
-    const fields = []; const seen = new Set();
-    for (const m of st) for (const k of m.keys()) if (!seen.has(k)) { seen.add(k); fields.push(k); }
-    fields.sort((x, y) => x - y);
-    const down = new Set();
-    for (const [l, from, to] of D.down) if (from <= c && (to < 0 || to > c)) down.add(l);
-    const rows = [`<tr><th>${esc(L.node)}</th><th>${esc(L.role)}</th>${fields.map((k) => `<th>${esc(D.meta.fields[k])}</th>`).join("")}</tr>`];
-    for (let l = 0; l < D.nLanes; l++) {
-      const cells = fields.map((k) => {
-        const v = st[l].get(k); const txt = v === undefined ? "" : v;
-        const ch = changed.has(l + ":" + k);
-        return `<td${ch ? ` class="tp-changed" title="${esc(L.changed)}: ${esc(txt)}"` : ` title="${esc(txt)}"`}>${esc(txt.length > 48 ? txt.slice(0, 47) + "…" : txt)}</td>`;
-      });
-      rows.push(`<tr${down.has(l) ? ' class="tp-is-down"' : ""}><td>${esc(D.meta.lanes[l][0])}${down.has(l) ? " (" + esc(L.down) + ")" : ""}</td><td>${esc(D.meta.lanes[l][1])}</td>${cells.join("")}</tr>`);
+    const down = downAt(c), tables = [];
+    const head = (k) => esc(D.meta.fields[k]).replace(/_/g, "_<wbr>");
+    for (const role of roles) {
+      const rows = [`<tr><th class="tp-node-col">${esc(L.node)}</th>${role.fields.map((k) =>
+        `<th${k === timersCode ? ` class="tp-timers-col" title="${esc(L.timers_hint)}"` : ""}>${head(k)}</th>`).join("")}</tr>`];
+      for (const l of role.lanes) {
+        const isDown = down.has(l);
+        const cells = role.fields.map((k) => {
+          const v = st[l].get(k), ch = changed.has(l + ":" + k) ? " tp-changed" : "";
+          if (isDown && role.lost.has(k)) return `<td class="tp-lost${ch}" title="${esc(L.lost_hint)}">${esc(L.lost)}</td>`;
+          const x = v === undefined ? null : parseVal(v);
+          if (k === timersCode) {
+            const parts = timersText(x, L.none);
+            const html = Array.isArray(parts) ? parts.map((p) => `<span class="tp-timer">${esc(p)}</span>`).join(" ") : esc(parts);
+            return `<td class="tp-timers${ch}${Array.isArray(parts) ? "" : " tp-none"}" title="${esc(Array.isArray(parts) ? parts.join(", ") : L.timers_hint)}">${html}</td>`;
+          }
+          const full = valText(x, L.none), shown = full.length > CELL_MAX ? full.slice(0, CELL_MAX - 1) + "…" : full;
+          const title = (ch ? L.changed + ": " : "") + full;
+          return `<td class="${ch.trim()}${x === null ? " tp-none" : ""}" title="${esc(title)}">${esc(shown)}</td>`;
+        });
+        const name = esc(D.meta.lanes[l][0]) + (isDown ? ` <span class="tp-down-tag">✕ ${esc(L.down)}</span>` : "");
+        rows.push(`<tr${isDown ? ' class="tp-is-down"' : ""}><th class="tp-node-col" scope="row">${name}</th>${cells.join("")}</tr>`);
+      }
+      const cap = role.name ? `<caption>${esc(role.name)}${role.lanes.length > 1 ? ` <span class="tp-count">× ${role.lanes.length}</span>` : ""}</caption>` : "";
+      tables.push(`<table data-role="${esc(role.id)}">${cap}${rows.join("")}</table>`);
     }
-    $(".tp-state").innerHTML = `<table class="tp-state-table">${rows.join("")}</table>`;
+    $(".tp-state").innerHTML = `<div class="tp-state-table">${tables.join("")}</div>`;
     // manual mode: the pending list at the last step
     const pend = $(".tp-pending");
     if (!P.manual) { pend.innerHTML = ""; return; }
@@ -302,8 +406,26 @@ function initPlayer(root, D, api) {
     pend.innerHTML = `<div class="tp-h">${esc(L.pending)}</div>` + (li.length ? `<ul class="tp-pending-list">${li.join("")}</ul>` : `<div>${esc(L.no_pending)}</div>`);
   }
 
+  function drawCaption(c) {
+    if (!caps.length) return;
+    const idx = upperBound(capSteps, c) - 1; // latest captioned step <= c
+    if (idx < 0) {
+      capBox.textContent = fmt(L.caption_none, { step: capSteps[0] });
+      capBox.className = "tp-caption tp-caption-empty";
+      capCount.textContent = fmt(L.caption_before, { n: caps.length });
+    } else {
+      capBox.textContent = caps[idx][1];
+      capBox.className = "tp-caption" + (capSteps[idx] === c ? " tp-caption-now" : "");
+      capBox.dataset.step = String(capSteps[idx]);
+      capCount.textContent = fmt(L.caption_of, { k: idx + 1, n: caps.length });
+    }
+    capPrev.disabled = lowerBound(capSteps, c, 0, capSteps.length) === 0;
+    capNext.disabled = upperBound(capSteps, c) >= capSteps.length;
+  }
+
   function render() {
     const c = P.cursor;
+    drawCaption(c);
     label.textContent = fmt(L.step_label, { k: c, n: last }) + " · " + fmt(L.step_label_time, { time: D.sTime[c] });
     slider.value = String(c);
     btn.first.disabled = btn.back.disabled = c === 0;
@@ -368,6 +490,8 @@ function initPlayer(root, D, api) {
   on(btn.forward, "click", () => { stop(); go(P.cursor + 1, true); });
   on(btn.last, "click", () => { stop(); go(last, true); });
   on(btn.play, "click", () => play());
+  on(capPrev, "click", () => { const i = lowerBound(capSteps, P.cursor, 0, capSteps.length) - 1; if (i >= 0) { stop(); go(capSteps[i], true); } });
+  on(capNext, "click", () => { const i = upperBound(capSteps, P.cursor); if (i < capSteps.length) { stop(); go(capSteps[i], true); } });
   on(slider, "input", () => { stop(); go(Number(slider.value), true); });
   on(root, "keydown", (e) => {
     if (e.target && (e.target.tagName === "SELECT" || e.target.tagName === "INPUT" && e.key === " ")) return;
@@ -391,7 +515,7 @@ function initPlayer(root, D, api) {
   on(svg, "mousemove", (e) => {
     const el = e.target.closest ? e.target.closest("[data-ev]") : null;
     if (!el) { tip.hidden = true; return; }
-    tip.textContent = tooltipText(D, Number(el.getAttribute("data-ev")));
+    tip.textContent = tooltipText(D, Number(el.getAttribute("data-ev")), el.hasAttribute("data-m") ? Number(el.getAttribute("data-m")) : -1);
     const rb = root.getBoundingClientRect();
     tip.style.left = Math.min(rb.width - 240, e.clientX - rb.left + 12) + "px";
     tip.style.top = (e.clientY - rb.top + 14) + "px";
