@@ -47,8 +47,9 @@ mode = st.segmented_control(t("clocks.labels"), LABEL_MODES, key="clocks.labels"
 picked = selected_event_indices(ss.get("clocks.chart") or {})
 if picked and picked[0] in by_i and picked[0] != ss.get("clocks.last_click"):
     ss["clocks.last_click"] = ss["clocks.pick_a"] = picked[0]  # a new click on the diagram
-st.plotly_chart(clock_figure(events, trace.nodes, t, labels=mode, selected=ss["clocks.pick_a"]),
-                key="clocks.chart", on_select="rerun", selection_mode="points")
+st.plotly_chart(clock_figure(events, trace.nodes, t, labels=mode, selected=ss["clocks.pick_a"],
+                             second=ss["clocks.pick_b"]),
+                key="clocks.chart", on_select="rerun", selection_mode="points", config={"displayModeBar": False})
 
 labels = {i: event_label(e, t) for i, e in by_i.items()}
 c1, c2 = st.columns(2)

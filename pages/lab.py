@@ -47,10 +47,6 @@ if result.choose:
     lab.apply_choice(sc, trace, cursor, result.choose)
     st.rerun()
 
-caption = edit.caption_at(sc.meta, cursor, lang)
-if caption:
-    st.info(md_escape(caption, 600))
-
 if manual:
     at = edit.action_cursor(trace, cursor)
     pending = {p["id"]: pending_label(p, t) for p in trace.pending_at(at)}

@@ -175,18 +175,6 @@ def pending_messages(trace: Trace, cursor: int) -> list[dict[str, Any]]:
     return [p for p in trace.pending_at(clamp_cursor(cursor, trace.n_steps)) if p["kind"] == "message"]
 
 
-def caption_at(meta: Mapping[str, Any], cursor: int, lang: str) -> str | None:
-    """A preset's caption for exactly step ``cursor`` in ``lang`` (English when missing)."""
-    captions = meta.get("captions") if isinstance(meta, Mapping) else None
-    if not isinstance(captions, list):
-        return None
-    for c in captions:
-        if isinstance(c, Mapping) and c.get("step") == cursor:
-            text = c.get(lang) or c.get("en")
-            return str(text) if text else None
-    return None
-
-
 def meta_text(meta: Mapping[str, Any], field: str, lang: str) -> str | None:
     """``meta[field][lang]`` (a preset's title or description), English when missing."""
     value = meta.get(field) if isinstance(meta, Mapping) else None

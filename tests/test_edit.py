@@ -2,7 +2,7 @@
 
 import pytest
 
-from sim.edit import (action_cursor, apply_controls, branch_choices, caption_at, compare_events, controls_of,
+from sim.edit import (action_cursor, apply_controls, branch_choices, compare_events, controls_of,
                       default_scenario, step_after_choices, switch_to_manual, with_choice, with_fault)
 from sim.engine import run
 from sim.scenario import ScenarioError
@@ -83,9 +83,7 @@ def test_fewer_nodes_drops_timed_faults_on_missing_nodes():
     assert [f.node for f in new.faults] == ["tm"]
 
 
-def test_caption_and_compare_events():
-    meta = {"captions": [{"step": 3, "en": "three", "zh": "三"}]}
-    assert caption_at(meta, 3, "zh") == "三" and caption_at(meta, 4, "en") is None
+def test_compare_events():
     trace = run(default_scenario("logical-clocks"))
     events = [e.to_dict() for e in trace.events]
     import json

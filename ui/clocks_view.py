@@ -73,11 +73,11 @@ def order_table(events: Sequence[ClockEvent], t: T, selected: int | None = None)
     following the previous row is forced by causality or arbitrary; with an event A selected,
     how the vector clocks relate each row to A."""
     rel = dict(zip((e.i for e in events), classify(events, selected))) if selected is not None else None
-    names = {PAST: "clocks.rel.past", FUTURE: "clocks.rel.future", CONCURRENT: "clocks.rel.concurrent",
-             SELF: "clocks.rel.self"}
+    names = {PAST: "clocks.short.past", FUTURE: "clocks.short.future", CONCURRENT: "clocks.short.concurrent",
+             SELF: "clocks.short.self"}
     rows, prev = [], None
     for pos, e in enumerate(lamport_order(events), start=1):
-        row = {t("clocks.col.position"): pos, t("clocks.col.event"): event_label(e, t),
+        row = {t("clocks.col.position"): pos, t("clocks.col.event"): f"e{e.i} · {e.node} {kind_text(e, t)}",
                t("clocks.col.lamport"): e.lamport, t("clocks.col.vc"): fmt_vc(e.vc)}
         if prev is None:
             row[t("clocks.col.vs_prev")] = "—"
@@ -85,7 +85,7 @@ def order_table(events: Sequence[ClockEvent], t: T, selected: int | None = None)
             verdict = order_verdict(prev, e)
             row[t("clocks.col.vs_prev")] = t(f"clocks.verdict.{verdict}", a=f"e{prev.i}", b=f"e{e.i}")
         if rel is not None:
-            row[t("clocks.col.relation")] = t(names[int(rel[e.i])])
+            row[t("clocks.col.relation")] = t(names[int(rel[e.i])])  # short: the table is wide
         rows.append(row)
         prev = e
     return pd.DataFrame(rows)
