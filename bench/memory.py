@@ -64,8 +64,8 @@ def main() -> None:
     print(f"server RSS at start                 : {rss0 / 1024:8.1f} MB")
     print(f"after warm-up session               : {rss1 / 1024:8.1f} MB  (first session: +{(rss1 - rss0) / 1024:.1f} MB:"
           " imports, component, first run)")
-    print(f"after {args.sessions} sessions, same trace       : {rss2 / 1024:8.1f} MB")
-    print(f"after {args.sessions} sessions, own trace each   : {rss3 / 1024:8.1f} MB")
+    print(f"{f'after {args.sessions} sessions, same trace':<36}: {rss2 / 1024:8.1f} MB")
+    print(f"{f'after {args.sessions} sessions, own trace each':<36}: {rss3 / 1024:8.1f} MB")
     for name, per in (("same shared trace", per_same), ("own trace each", per_own)):
         print(f"growth per session, {name:<17}: {per:8.2f} MB  (target <= 20 MB)  -> "
               f"{'PASS' if per <= 20 else 'ABOVE TARGET'}")
