@@ -1,94 +1,31 @@
 """Real-browser test of the client-side trace player (Debian chromium via Playwright).
 
-Starts ``bench/player_demo_app.py`` on a free loopback port; fixtures are local to this
-module (prefixed ``player_``) so they cannot clash with tests/browser/conftest.py.
+Starts ``bench/player_demo_app.py`` on a free loopback port (tests/support/server.py) and
+drives it with the session browser from tests/browser/conftest.py.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import urllib.request
-from pathlib import Path
-
 import pytest
+
+from tests.support.server import ROOT, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _need_chromium() -> None:
-    if shutil.which(CHROMIUM) or Path(CHROMIUM).exists():
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"chromium not found at {CHROMIUM} (CI must run browser tests)")
-    pytest.skip(f"chromium not found at {CHROMIUM}")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as r:
-            return r.read().decode() == "ok"
-    except OSError:
-        return False
-
 
 @pytest.fixture(scope="module")
-def player_server():
-    _need_chromium()
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "bench/player_demo_app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+def player_server(browser_type_launch_args):  # the conftest fixture fails/skips when chromium is missing
+    server = start_server(ROOT / "bench" / "player_demo_app.py", cwd=ROOT, timeout_s=90)
     try:
-        health = f"http://127.0.0.1:{port}/_stcore/health"
-        for _ in range(600):  # bounded poll (≤ ~60 s): the server answers "ok" once it serves
-            if proc.poll() is not None:
-                pytest.fail("streamlit exited early")
-            if _healthy(health):
-                break
-            try:
-                proc.wait(timeout=0.1)
-            except subprocess.TimeoutExpired:
-                pass
-        else:
-            pytest.fail("streamlit did not become healthy")
-        yield f"http://127.0.0.1:{port}"
+        yield server.url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_server(server)
 
 
 @pytest.fixture(scope="module")
-def player_browser():
-    _need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+def player_browser(browser):
+    """pytest-playwright's session browser (Debian chromium, see conftest.py): one Playwright per process."""
+    return browser
 
 
 @pytest.fixture
@@ -136,7 +73,6 @@ def test_keys_and_buttons_step_in_the_browser(player_server, player_page):
     expect(page.locator(".tp-state-table")).to_contain_text("received")
     expect(page.locator(".tp-svg line.tp-arrow").first).to_be_attached()
     # vector clocks rebuilt in JS agree with the simulator's
-    sys.path.insert(0, str(ROOT))
     from sim.engine import run
     from sim.scenario import parse_scenario
 
@@ -189,7 +125,6 @@ PRESET = "two-phase-commit-coordinator-crash"
 
 
 def _captions(lang):
-    sys.path.insert(0, str(ROOT))
     from lessons.presets import load_preset
 
     return {c["step"]: c[lang] for c in load_preset(PRESET).meta["captions"]}
