@@ -505,12 +505,14 @@ function initPlayer(root, D, api) {
     const el = e.target.closest ? e.target.closest("[data-ev]") : null;
     if (!el) return;
     const pid = el.getAttribute("data-pid");
-    if (pid) { stop(); P.api.setTriggerValue("choose", pid); return; }
+    if (pid) { stop(); report(true); P.api.setTriggerValue("choose", pid); return; }
     if (el.hasAttribute("data-m")) { stop(); report(true); P.api.setTriggerValue("select", Number(el.getAttribute("data-ev"))); }
   });
   on(root, "click", (e) => {
     const item = e.target.closest ? e.target.closest(".tp-pending-item") : null;
-    if (item) { stop(); P.api.setTriggerValue("choose", item.getAttribute("data-id")); }
+    // Flush the debounced cursor report first: fired after the choice, it would move the
+    // cursor of the new run back to where the learner stood in the old one.
+    if (item) { stop(); report(true); P.api.setTriggerValue("choose", item.getAttribute("data-id")); }
   });
   on(svg, "mousemove", (e) => {
     const el = e.target.closest ? e.target.closest("[data-ev]") : null;
