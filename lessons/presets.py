@@ -34,7 +34,10 @@ class Preset(NamedTuple):
 
 
 def _load(path: Path) -> Scenario:
-    return load_scenario_text(path.read_bytes())
+    """The preset file's scenario, with its id in ``meta["preset"]`` (the lab's preset box and
+    share links use it)."""
+    sc = load_scenario_text(path.read_bytes())
+    return sc.replace(meta={**sc.meta, "preset": path.stem})
 
 
 def list_presets(protocol: str | None = None) -> list[Preset]:

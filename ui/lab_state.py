@@ -48,11 +48,10 @@ def presets_for(protocol: str) -> dict[str, Any]:
 
 
 def load_preset(preset_id: str) -> Scenario:
-    """The preset's scenario, its id remembered in ``meta`` so the preset box can show it."""
+    """The preset's scenario (its id is in ``meta["preset"]``, so the preset box can show it)."""
     from lessons.presets import load_preset as _load
 
-    sc = _load(preset_id)
-    return sc.replace(meta={**sc.meta, "preset": preset_id})
+    return _load(preset_id)
 
 
 def default_scenario() -> Scenario:

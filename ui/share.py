@@ -44,9 +44,8 @@ def _preset_meta(preset_id: Any) -> dict | None:
 
 def compact_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
     """A preset's bilingual titles and captions are most of a link's bytes: when ``meta`` is
-    exactly a preset's (plus its id), the link carries only ``{"preset": id}``."""
-    rest = {k: v for k, v in meta.items() if k != "preset"}
-    if "preset" in meta and rest == _preset_meta(meta["preset"]):
+    exactly a preset's (which records its own id), the link carries only ``{"preset": id}``."""
+    if "preset" in meta and dict(meta) == _preset_meta(meta["preset"]):
         return {"preset": meta["preset"]}
     return dict(meta)
 
@@ -55,7 +54,7 @@ def expand_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
     if set(meta) == {"preset"}:
         full = _preset_meta(meta["preset"])
         if full is not None:
-            return {**full, "preset": meta["preset"]}
+            return full
     return dict(meta)
 
 
