@@ -152,9 +152,11 @@ SPEC = ProtocolSpec(
               breaks=("Clock Condition (IR2)",)),),
     invariants=(
         Invariant(name="Clock Condition (IR2)", check=clock_condition, source="Lamport 1978, IR2",
-                  description_key="lc.inv.clock_condition"),
+                  description_key="lc.inv.clock_condition",
+                  label_key="lc.inv_label.clock_condition"),
         Invariant(name="Vector clock dominance", check=vector_clock_dominance,
-                  source="Fidge 1988; Mattern 1989", description_key="lc.inv.dominance"),
+                  source="Fidge 1988; Mattern 1989", description_key="lc.inv.dominance",
+                  label_key="lc.inv_label.dominance"),
     ),
     node_ids=lambda params: tuple(f"p{i + 1}" for i in range(params["processes"])),
     make_node=lambda node_id, ids, params, bug, rng: Process(node_id, ids, params, bug, rng),

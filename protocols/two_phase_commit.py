@@ -383,14 +383,18 @@ def prepared_never_aborts_alone(states):
 
 INVARIANTS = (
     Invariant(name="TCConsistent", check=tc_consistent, source="Gray & Lamport 2006, TCommit.tla",
-              description_key="tpc.inv.tc_consistent"),
+              description_key="tpc.inv.tc_consistent",
+              label_key="tpc.inv_label.tc_consistent"),
     Invariant(name="AC4: decide at most once", check=decide_at_most_once,
-              source="Babaoğlu & Toueg 1993; tlaplus/Examples acp/ACP_SB.tla", description_key="tpc.inv.ac4"),
+              source="Babaoğlu & Toueg 1993; tlaplus/Examples acp/ACP_SB.tla", description_key="tpc.inv.ac4",
+              label_key="tpc.inv_label.ac4"),
     Invariant(name="TM commits only if all prepared", check=tm_commits_only_if_all_prepared,
-              source="Gray & Lamport 2006, TwoPhase.tla (TMCommit)", description_key="tpc.inv.tm_commit"),
+              source="Gray & Lamport 2006, TwoPhase.tla (TMCommit)", description_key="tpc.inv.tm_commit",
+              label_key="tpc.inv_label.tm_commit"),
     Invariant(name="Prepared RM never aborts alone", check=prepared_never_aborts_alone,
               source="Gray & Lamport 2006, TwoPhase.tla (RMChooseToAbort needs rmState = working)",
-              description_key="tpc.inv.prepared_abort"),
+              description_key="tpc.inv.prepared_abort",
+              label_key="tpc.inv_label.prepared_abort"),
 )
 
 

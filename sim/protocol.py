@@ -37,6 +37,7 @@ class Invariant:
     check: Callable[[States], Violation | None]
     source: str  # citation, e.g. "Gray & Lamport 2006, TCommit.tla"
     description_key: str
+    label_key: str = ""  # short translated label for badges; the canonical ``name`` is used when empty
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,6 +1,7 @@
 """Catalogs: same keys in English and 简体中文, no empty values, matching placeholders, and every key
 the code uses (literal t("...")/translate(lang, "...") keys, error keys, SPEC *_key values) present."""
 
+import random
 import re
 import string
 from pathlib import Path
@@ -9,7 +10,7 @@ import pytest
 import yaml
 
 from protocols import REGISTRY
-from ui.i18n import LANGS, catalog
+from ui.i18n import LANGS, catalog, has
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = [p for d in ("app.py", "pages", "ui", "sim", "viz", "lessons", "protocols", "checkers")
@@ -78,3 +79,17 @@ def test_extractor_finds_keys():
 def test_every_used_key_exists(lang):
     missing = sorted(k for k in _used_keys() if k not in catalog(lang))
     assert not missing, missing
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_node_role_and_invariant_label_is_translated(lang):
+    """Roles and invariant labels are looked up by computed keys, which the literal-key scan misses."""
+    from protocols import REGISTRY
+
+    for spec in REGISTRY.values():
+        params = spec.resolve_params({})
+        for node_id in spec.node_ids(params):
+            node = spec.make_node(node_id, spec.node_ids(params), params, None, random.Random(0))
+            assert has(lang, f"viz.role.{node.ROLE}"), (spec.id, node.ROLE)
+        for inv in spec.invariants:
+            assert inv.label_key and has(lang, inv.label_key), (spec.id, inv.name)

@@ -207,3 +207,14 @@ def test_caption_shown_matches_caption_at_for_any_caption_set(steps, probe):
     assert [k for k, _ in caps] == sorted({max(0, k) for k in steps})
     if all(k >= 0 for k in steps):  # negative steps are clamped to 0 here; caption_at would skip none
         assert _caption_shown(caps, probe) == caption_at(meta, probe, "en")
+
+
+@pytest.mark.parametrize("lang, label", [("en", "AC4: decide at most once"), ("zh", "AC4：至多决定一次")])
+def test_invariant_badges_carry_translated_labels_and_the_canonical_name(lang, label):
+    from lessons.presets import load_preset
+
+    tr = run(load_preset("two-phase-commit-happy-path"))
+    labels = player_payload(tr, translator(lang), lang)["meta"]["invariant_labels"]
+    assert set(labels) == set(tr.invariant_names)
+    shown, about = labels["AC4: decide at most once"]
+    assert shown == label and about.startswith("AC4: decide at most once — ")

@@ -328,7 +328,9 @@ def test_invariant_badges_translate_violations():
     before = invariant_badges(fake, 1, T["zh"])
     assert [b["name"] for b in before] == list(tr.invariant_names) and all(b["ok"] for b in before)
     after = invariant_badges(fake, 2, T["zh"])
-    assert after[0] == {"name": tr.invariant_names[0], "ok": False, "explanation": "目标节点已崩溃"}
+    assert after[0] == {"name": tr.invariant_names[0], "ok": False, "explanation": "目标节点已崩溃",
+                        "label": "TCConsistent（提交与中止不共存）",
+                        "description": "TCConsistent：不会出现一个资源管理器已提交而另一个已中止的情况。"}
 
 
 # ------------------------------------------------------------------------ style, catalog

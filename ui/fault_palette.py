@@ -33,7 +33,7 @@ def fault_palette(trace: Trace, cursor: int, t: Callable[..., str]) -> dict[str,
     fault = None
     with col_node:
         node = st.selectbox(t("lab.faults.node"), trace.nodes, key="lab.fp.node",
-                            format_func=lambda n: t("lab.faults.node_item", node=n, role=trace.roles.get(n, ""),
+                            format_func=lambda n: t("lab.faults.node_item", node=n, role=t(f"viz.role.{trace.roles.get(n, 'node')}"),
                                                     state=t("lab.faults.up" if up[n] else "lab.faults.down")))
         a, b = st.columns(2)
         if a.button(t("lab.faults.crash"), key="lab.fp.crash", disabled=not up.get(node, False)):
@@ -41,7 +41,8 @@ def fault_palette(trace: Trace, cursor: int, t: Callable[..., str]) -> dict[str,
         if b.button(t("lab.faults.restart"), key="lab.fp.restart", disabled=up.get(node, True)):
             fault = {"type": "restart", "node": node}
     with col_part:
-        group = st.multiselect(t("lab.faults.group"), trace.nodes, key="lab.fp.group")
+        group = st.multiselect(t("lab.faults.group"), trace.nodes, key="lab.fp.group",
+                               placeholder=t("lab.faults.group_placeholder"))
         a, b = st.columns(2)
         if a.button(t("lab.faults.partition"), key="lab.fp.partition",
                     disabled=not group or len(group) == len(trace.nodes)):

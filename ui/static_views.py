@@ -15,7 +15,7 @@ from viz.topology import topology_figure
 def invariant_badges(trace, cursor: int) -> None:
     cols = st.columns(max(1, len(trace.invariant_names)))
     for col, b in zip(cols, badges(trace, cursor, t)):
-        text = f"{md_escape(b['name'])}: {md_escape(b.get('explanation') or '', 300)}"
+        text = f"{md_escape(b['label'])}: {md_escape(b['explanation'] or b['description'], 300)}"
         (col.success if b["ok"] else col.error)(text)
 
 

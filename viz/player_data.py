@@ -54,6 +54,7 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 
 from sim.trace import EVENT_KINDS, Trace
+from viz.tables import invariant_labels
 
 TIMERS_FIELD = "armed_timers"  # the simulator's pseudo-field (sim/engine.py); shown last
 
@@ -344,6 +345,9 @@ def player_payload(trace: Trace, t: Translate, lang: str | None = None) -> dict[
         "fields": sorted(fields, key=fields.__getitem__),
         "kinds": list(EVENT_KINDS),
         "invariant_names": list(trace.invariant_names),
+        # {name: [short translated label, "name — description (source)"]} for badges and their tooltips
+        "invariant_labels": {name: [info["label"], f"{name} — {info['description']} ({info['source']})"]
+                             for name, info in invariant_labels(trace, t).items()},
         "invariants": invariants,
         "bands": bands,
         "down": down,

@@ -163,15 +163,32 @@ def event_log(trace: Trace, cursor: int, t: Translate | None = None, last: int =
 
 
 # ------------------------------------------------------------------------ badges
-def invariant_badges(trace: Trace, cursor: int, t: Translate | None = None) -> list[dict[str, Any]]:
-    """One ``{"name", "ok", "explanation"}`` per named invariant after step ``cursor``; the
-    explanation of a violated one is translated from its ``{"key", "args"}``."""
+def invariant_labels(trace: Trace, t: Translate | None = None) -> dict[str, dict[str, str]]:
+    """``{name: {"label", "description", "source"}}`` for the run's protocol: the badge shows the
+    translated short label, the tooltip the canonical name, description and source."""
+    from protocols import REGISTRY
+
     t = _to_t(t)
+    spec = REGISTRY.get(trace.scenario.protocol)
+    out = {}
+    for inv in spec.invariants if spec else ():
+        out[inv.name] = {"label": _tr(t, inv.label_key, inv.name) if inv.label_key else inv.name,
+                         "description": _tr(t, inv.description_key, ""), "source": inv.source}
+    return out
+
+
+def invariant_badges(trace: Trace, cursor: int, t: Translate | None = None) -> list[dict[str, Any]]:
+    """One ``{"name", "label", "description", "ok", "explanation"}`` per named invariant after
+    step ``cursor``; the explanation of a violated one is translated from its ``{"key", "args"}``."""
+    t = _to_t(t)
+    labels = invariant_labels(trace, t)
     out = []
     for name, v in trace.invariants_at(max(0, min(int(cursor), trace.n_steps - 1))).items():
-        if v is None:
-            out.append({"name": name, "ok": True, "explanation": ""})
-        else:
+        info = labels.get(name, {"label": name, "description": ""})
+        badge = {"name": name, "label": info["label"], "description": info["description"], "ok": v is None,
+                 "explanation": ""}
+        if v is not None:
             key = str(v.get("key", ""))
-            out.append({"name": name, "ok": False, "explanation": _tr(t, key, key, **(v.get("args") or {}))})
+            badge["explanation"] = _tr(t, key, key, **(v.get("args") or {}))
+        out.append(badge)
     return out

@@ -352,10 +352,12 @@ function initPlayer(root, D, api) {
     for (const [s, name, ok, text] of D.meta.invariants) { if (s > c) break; status.set(name, ok ? "" : text); }
     const badges = [];
     if (!status.size) badges.push(`<span class="tp-badge-text">${esc(L.no_invariants)}</span>`);
+    const labels = D.meta.invariant_labels || {};
     for (const [name, text] of status) {
+      const [label, about] = labels[name] || [name, name];
       badges.push(text
-        ? `<div><span class="tp-badge bad" title="${esc(L.violated)}">✗ ${esc(name)}</span><span class="tp-badge-text">${esc(text)}</span></div>`
-        : `<span class="tp-badge ok" title="${esc(L.holds)}">✓ ${esc(name)}</span>`);
+        ? `<div><span class="tp-badge bad" title="${esc(L.violated + " · " + about)}">✗ ${esc(label)}</span><span class="tp-badge-text">${esc(text)}</span></div>`
+        : `<span class="tp-badge ok" title="${esc(L.holds + " · " + about)}">✓ ${esc(label)}</span>`);
     }
     $(".tp-badges").innerHTML = badges.join("");
     // events of this step (capped: a boot step may have many)
