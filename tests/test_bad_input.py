@@ -148,3 +148,12 @@ def test_garbage_lang_falls_back_to_english(lang):
     assert not at.exception
     assert translate("en", "core.home.title") in [t.value for t in at.title]
     assert at.query_params["lang"] in ("en", ["en"])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_step_beyond_the_run_is_clamped_and_said(lang):
+    at = _lab(lang, c="5000")  # within the bound, beyond this run's end
+    _assert_page_alive(at, lang)
+    last = at.session_state["lab.cursor"]
+    assert 0 < last < 5000
+    assert translate(lang, "lab.cursor_clamped", step=5000, last=last) in [i.value for i in at.info]

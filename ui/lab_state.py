@@ -85,7 +85,8 @@ def scenario() -> Scenario:
         except (ScenarioError, ValueError, RecursionError):
             pass  # session state is not trusted either; start over
     sc = default_scenario()
-    set_scenario(sc, 0)
+    raw = st.session_state.get(K_CURSOR)  # a ``?c=`` link without a scenario may have set it already
+    set_scenario(sc, raw if isinstance(raw, int) and not isinstance(raw, bool) else 0)
     return sc
 
 
@@ -96,7 +97,10 @@ def set_scenario(sc: Scenario, cursor: int) -> None:
 
 def cursor(n_steps: int) -> int:
     raw = st.session_state.get(K_CURSOR, 0)
-    c = edit.clamp_cursor(raw if isinstance(raw, int) and not isinstance(raw, bool) else 0, n_steps)
+    raw = raw if isinstance(raw, int) and not isinstance(raw, bool) else 0
+    c = edit.clamp_cursor(raw, n_steps)
+    if raw > c:  # e.g. a link's step beyond the end of this run: say so rather than jump silently
+        flash("info", "lab.cursor_clamped", step=raw, last=c)
     st.session_state[K_CURSOR] = c
     return c
 
