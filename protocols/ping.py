@@ -51,4 +51,5 @@ SPEC = ProtocolSpec(
     invariants=(),
     node_ids=lambda params: tuple(f"n{i + 1}" for i in range(params["nodes"])),
     make_node=lambda node_id, ids, params, bug, rng: PingNode(node_id, ids, params, bug, rng),
+    teaching=False,
 )

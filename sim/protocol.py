@@ -88,8 +88,9 @@ class ProtocolSpec:
     make_node: Callable[[str, tuple[str, ...], Mapping[str, Any], str | None, random.Random], Node]
     # default client workload for given params: list of {"at", "node", "client", "op"}
     default_workload: Callable[[Mapping[str, Any]], list[dict[str, Any]]] = lambda params: []
-    # which nodes read a local clock (clock skew applies to them); default: all
-    reads_local_clock: bool = False
+    # False for protocols that exist for benchmarks and smoke tests: the lab's protocol box omits
+    # them (scenario files, share links and the CLI still accept them)
+    teaching: bool = True
 
     def param(self, name: str) -> Param:
         for p in self.params:

@@ -149,3 +149,9 @@ def test_lab_static_views_behind_toggle():
     at.toggle(key="lab.static").set_value(True).run()
     assert not at.exception
     assert len(at.get("plotly_chart")) == 3 and len(at.dataframe) == 2  # overview, diagram, topology
+
+
+def test_lab_offers_teaching_protocols_only():
+    at = _lab("en")
+    assert at.selectbox(key="lab.w.protocol").options == [translate("en", "proto.two-phase-commit.title"),
+                                                          translate("en", "proto.logical-clocks.title")]

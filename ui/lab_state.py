@@ -202,7 +202,8 @@ def sidebar_controls(sc: Scenario) -> None:
     spec = REGISTRY[sc.protocol]
     sb = st.sidebar
     sb.header(tr("lab.controls.title"))
-    sb.selectbox(tr("lab.controls.protocol"), list(REGISTRY), key=W + "protocol", on_change=_on_protocol,
+    listed = [pid for pid, p in REGISTRY.items() if p.teaching or pid == sc.protocol]
+    sb.selectbox(tr("lab.controls.protocol"), listed, key=W + "protocol", on_change=_on_protocol,
                  format_func=lambda pid: tr(REGISTRY[pid].title_key))
     presets = presets_for(sc.protocol)
     if sc.meta.get("preset", "") not in presets:
