@@ -321,7 +321,7 @@ def parse_scenario(d: Any) -> Scenario:
     if d.get("version", VERSION) != VERSION:
         raise _fail("version", "err.version", f"unsupported version (this app reads version {VERSION})", v=VERSION)
     proto_id = d.get("protocol")
-    if proto_id not in REGISTRY:
+    if not isinstance(proto_id, str) or proto_id not in REGISTRY:
         raise _fail("protocol", "err.unknown_protocol", f"unknown protocol '{str(proto_id)[:40]}'",
                     protocol=str(proto_id)[:40])
     spec = REGISTRY[proto_id]
@@ -339,7 +339,7 @@ def parse_scenario(d: Any) -> Scenario:
                 raise _fail(f"params.{name}", "err.param", str(e), lo=p.minimum, hi=p.maximum) from None
         raise
     bug = d.get("bug")
-    if bug is not None and bug not in {b.id for b in spec.bugs}:
+    if bug is not None and (not isinstance(bug, str) or bug not in {b.id for b in spec.bugs}):
         raise _fail("bug", "err.unknown_bug", f"unknown bug variant '{str(bug)[:40]}'", bug=str(bug)[:40])
     nodes = spec.node_ids(params)
     faults_raw = _list(d.get("faults", []), "faults", MAX_FAULTS)
