@@ -1,7 +1,8 @@
 """Shared helpers for the benchmarks: put the repo on ``sys.path``, time things, summarise.
 
-Server start/stop lives in ``tests/support/server.py`` (one implementation for tests and
-benchmarks); this module re-exports it so a benchmark only imports ``common``.
+Server start/stop lives in ``tests/support/server.py`` and chromium's launch flags and
+``wait_idle`` in ``tests/support/browser.py`` (one implementation for tests and benchmarks);
+this module re-exports them so a benchmark only imports ``common``.
 """
 
 from __future__ import annotations
@@ -14,15 +15,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.support.browser import CHROMIUM_ARGS, launch_chromium, wait_idle  # noqa: E402
 from tests.support.server import ROOT as _ROOT, free_port, rss_kb, running, start_server, stop_server  # noqa: E402
 
 assert _ROOT == ROOT
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
 __all__ = ["ROOT", "CHROMIUM_ARGS", "free_port", "rss_kb", "running", "start_server", "stop_server",
-           "percentile", "summary", "launch_chromium"]
+           "percentile", "summary", "launch_chromium", "wait_idle"]
 
 
 def percentile(xs: list[float], p: float) -> float:
@@ -37,11 +36,3 @@ def percentile(xs: list[float], p: float) -> float:
 def summary(xs: list[float]) -> dict[str, float]:
     return {"n": len(xs), "p50": percentile(xs, 50), "p95": percentile(xs, 95),
             "mean": statistics.fmean(xs) if xs else float("nan"), "max": max(xs) if xs else float("nan")}
-
-
-def launch_chromium(playwright):
-    """Debian's chromium (never a downloaded one), headless, with the flags that stop it calling out."""
-    import os
-
-    return playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
-                                      args=CHROMIUM_ARGS, headless=True)

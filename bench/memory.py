@@ -18,8 +18,8 @@ import argparse
 import gc
 
 import common
-from common import ROOT, launch_chromium, rss_kb, running
-from step_latency import SMALL, share_url, wait_idle
+from common import ROOT, launch_chromium, rss_kb, running, wait_idle
+from step_latency import IDLE_MS, SMALL, share_url
 
 from sim.engine import run
 from sim.scenario import parse_scenario
@@ -30,7 +30,7 @@ def open_session(browser, url: str):
     page = ctx.new_page()
     page.goto(url)
     page.locator(".tp-root").first.wait_for(timeout=90_000)
-    wait_idle(page)
+    wait_idle(page, IDLE_MS)
     return ctx
 
 

@@ -57,8 +57,7 @@ if res.cursor is not None:
     st.session_state["demo.cursor"] = res.cursor
 if res.choose:
     choices.append(res.choose)
-    st.session_state["demo.cursor"] = None
-    st.session_state.pop("demo.cursor")
+    st.session_state.pop("demo.cursor", None)
     st.rerun()
 st.write(f"events={len(trace.events)} steps={trace.n_steps} cursor={res.cursor} "
          f"chosen={','.join(choices) or '-'} selected={res.select}")

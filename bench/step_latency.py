@@ -27,13 +27,14 @@ import argparse
 import json
 
 import common
-from common import ROOT, launch_chromium, running, summary
+from common import ROOT, launch_chromium, running, summary, wait_idle
 
 from sim.engine import run
 from sim.scenario import parse_scenario
 
 # The lab page's URL path (app.py registers it with st.Page(..., url_path=...)).
 LAB_PATH = "lab"
+IDLE_MS = 60_000  # a rerun on 2 shared cores, with chromium busy too, can take a while
 
 
 def two_pc_scenario(restart_at: int) -> dict:
@@ -109,12 +110,6 @@ BARE_DONE = ("const t = [...document.querySelectorAll('.js-plotly-plot .gtitle')
              "return t.length === 1 && t[0] === ctx.want;")
 
 
-def wait_idle(page) -> None:
-    from playwright.sync_api import expect
-
-    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning", timeout=60_000)
-
-
 def measure_ours(page, url: str, steps: int, how: str) -> dict[str, list[float]]:
     """Step ``steps`` times (→ key on the focused player, or the forward button); the player
     helper's probe (``bench/player_probe.py``) times each step in the page."""
@@ -122,7 +117,7 @@ def measure_ours(page, url: str, steps: int, how: str) -> dict[str, list[float]]
 
     page.goto(url)
     page.locator(".tp-root").first.wait_for(timeout=90_000)
-    wait_idle(page)
+    wait_idle(page, IDLE_MS)
     root = page.locator(".tp-root").first
     forward = page.locator(".tp-forward").first
     root.focus()
@@ -139,7 +134,7 @@ def measure_ours(page, url: str, steps: int, how: str) -> dict[str, list[float]]
     assert probe["misses"] == 0 and len(probe["frame"]) == steps, probe
     # let the player's debounced cursor report (one rerun) land before anything else is timed
     page.wait_for_url(lambda u: url_cursor(u) == steps, timeout=60_000)
-    wait_idle(page)
+    wait_idle(page, IDLE_MS)
     return {"frame": probe["frame"], "paint": probe["paint"]}
 
 
@@ -156,13 +151,13 @@ def warm_up(page, url: str) -> None:
     """Load the page once: the first script run of a fresh server (imports, caches) is not a step."""
     page.goto(url)
     page.locator(".tp-root").first.wait_for(timeout=90_000)
-    wait_idle(page)
+    wait_idle(page, IDLE_MS)
 
 
 def measure_bare(page, url: str, steps: int) -> list[float]:
     page.goto(url)
     page.locator(".js-plotly-plot .gtitle").first.wait_for(timeout=90_000)
-    wait_idle(page)
+    wait_idle(page, IDLE_MS)
     button = page.get_by_role("button", name="Step")
     out: dict[str, list[float]] = {"frame": [], "paint": []}
     for i in range(steps):
@@ -173,7 +168,7 @@ def measure_bare(page, url: str, steps: int) -> list[float]:
         r = page.evaluate("window.__probe")
         out["frame"].append(r["frame"])
         out["paint"].append(r["paint"])
-        wait_idle(page)  # never click the previous run's button
+        wait_idle(page, IDLE_MS)  # never click the previous run's button
     return out
 
 

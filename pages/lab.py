@@ -40,9 +40,7 @@ if reason in ("max_steps", "max_pending", "max_time", "stopped", "bad_choice"):
     st.warning(t(f"lab.end.{reason}", n=trace.n_steps))
 
 result = lab.player(trace, cursor, manual)
-if result.cursor is not None and result.cursor != cursor:
-    cursor = edit.clamp_cursor(result.cursor, trace.n_steps)
-    st.session_state[lab.K_CURSOR] = cursor
+cursor = lab.follow_player(result.cursor, cursor, trace.n_steps)
 if result.choose:
     lab.apply_choice(sc, trace, cursor, result.choose)
     st.rerun()

@@ -21,7 +21,7 @@ events are concurrent exactly when their vectors are incomparable.
 
 ``events`` counts this process's own events; ``last_receive`` is ``[ts, clock]`` for the
 most recent receipt (the message timestamp and the clock right after it), which is what
-the invariant "Clock Condition (IR2)" checks.
+the invariant "Clock Condition C2 (IR2)" checks.
 
 The simulator also stamps every trace event with a Lamport clock and a vector clock. Those
 count *every* event of a node (boot, timer firings, notes...), so their values are larger
@@ -149,9 +149,9 @@ SPEC = ProtocolSpec(
         Param(name="gap_ticks_max", default=20, minimum=1, maximum=1000, help_key="param.gap_ticks_max"),
     ),
     bugs=(Bug(id="no-max-on-receive", description_key="lc.bug.no_max_on_receive",
-              breaks=("Clock Condition (IR2)",)),),
+              breaks=("Clock Condition C2 (IR2)",)),),
     invariants=(
-        Invariant(name="Clock Condition (IR2)", check=clock_condition, source="Lamport 1978, IR2",
+        Invariant(name="Clock Condition C2 (IR2)", check=clock_condition, source="Lamport 1978, C2 via IR2",
                   description_key="lc.inv.clock_condition",
                   label_key="lc.inv_label.clock_condition"),
         Invariant(name="Vector clock dominance", check=vector_clock_dominance,

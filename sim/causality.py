@@ -21,7 +21,7 @@ Pure functions only: no Streamlit, no clock, no randomness.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -36,20 +36,38 @@ def _vc(e: Event) -> tuple[int, ...]:
     return e.vc
 
 
+def vc_relation(va: Sequence[int], vb: Sequence[int]) -> str:
+    """``"before"`` (va < vb), ``"after"``, ``"concurrent"`` (incomparable) or ``"same"`` (equal vectors).
+
+    The one vector-clock comparison of the app: ``relation`` below (the simulator's clocks) and
+    ``viz.clock_events`` (the processes' own clocks) both use it."""
+    if tuple(va) == tuple(vb):
+        return "same"
+    if all(x <= y for x, y in zip(va, vb)):
+        return "before"
+    if all(x >= y for x, y in zip(va, vb)):
+        return "after"
+    return "concurrent"
+
+
+def cones(V: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """For every row of ``V`` (one vector clock per event): PAST if it is ≤ ``v`` in every entry,
+    FUTURE if ≥, SELF if equal, CONCURRENT otherwise (int8)."""
+    le = (V <= v).all(axis=1)
+    ge = (V >= v).all(axis=1)
+    out = np.full(len(V), CONCURRENT, dtype=np.int8)
+    out[le] = PAST
+    out[ge] = FUTURE
+    out[le & ge] = SELF
+    return out
+
+
 def relation(a: Event, b: Event) -> str:
     """``"before"`` (a → b), ``"after"`` (b → a), ``"concurrent"`` or ``"same"``, by vector clocks."""
     va, vb = _vc(a), _vc(b)
     if len(va) != len(vb):
         raise ValueError("vector clocks of different lengths")
-    if a.i == b.i or va == vb:
-        return "same"
-    le = all(x <= y for x, y in zip(va, vb))
-    ge = all(x >= y for x, y in zip(va, vb))
-    if le:
-        return "before"
-    if ge:
-        return "after"
-    return "concurrent"
+    return "same" if a.i == b.i else vc_relation(va, vb)
 
 
 def clock_matrix(trace: Trace) -> tuple[np.ndarray, np.ndarray]:
@@ -66,24 +84,20 @@ def classify(trace: Trace, i: int) -> np.ndarray:
     itself, 3 no clock (network events). Raises ``ValueError`` if event ``i`` has no clock."""
     v = np.array(_vc(trace.events[i]), dtype=np.int64)
     V, has = clock_matrix(trace)
-    le = (V <= v).all(axis=1)
-    ge = (V >= v).all(axis=1)
-    out = np.zeros(len(trace.events), dtype=np.int8)
-    out[le] = PAST
-    out[ge] = FUTURE
-    out[le & ge] = SELF  # equal vectors: only event i itself
+    out = cones(V, v)  # equal vectors: only event i itself (every event ticks its node's entry)
     out[~has] = NO_CLOCK
     return out
 
 
-def _fmt(v: tuple[int, ...]) -> str:
-    return "[" + ",".join(str(x) for x in v) + "]"
+def fmt_vc(v: Sequence[int]) -> str:
+    """``[1,0,2]``: how every view writes a vector clock."""
+    return "[" + ",".join(str(int(x)) for x in v) + "]"
 
 
 def explain(a: Event, b: Event, t: Callable[..., str]) -> str:
     """One sentence, from the clocks, saying how ``a`` and ``b`` are related (``t`` translates)."""
     rel = relation(a, b)
-    args = {"a": f"e{a.i}", "b": f"e{b.i}", "va": _fmt(a.vc), "vb": _fmt(b.vc)}
+    args = {"a": f"e{a.i}", "b": f"e{b.i}", "va": fmt_vc(a.vc), "vb": fmt_vc(b.vc)}
     return t(f"causality.{rel}", **args)
 
 

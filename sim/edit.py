@@ -32,9 +32,6 @@ from typing import Any, Mapping
 from sim.scenario import Scenario, ScenarioError, parse_scenario
 from sim.trace import Trace
 
-# The sidebar controls and their scenario fields (order = display order).
-CONTROL_NAMES = ("seed", "latency_kind", "latency_low", "latency_high", "loss", "duplicate", "reorder", "mode")
-
 
 def default_scenario(protocol: str) -> Scenario:
     """The protocol with its default parameters and a default network."""

@@ -3,9 +3,9 @@
 Theory of operation
 -------------------
 Every module in ``protocols/`` exports one ``ProtocolSpec``: an id, its parameters with
-hard bounds, its bug variants, its named invariants and a ``build`` function that makes
-the nodes. ``protocols.REGISTRY`` collects them; nothing else needs to know a protocol
-by name. Titles and descriptions are translation keys (``ui/i18n``), never prose here.
+hard bounds, its bug variants, its named invariants, ``node_ids`` (the node ids for given
+parameters) and ``make_node`` (builds one node). ``protocols.REGISTRY`` collects them;
+nothing else needs to know a protocol by name. Titles and descriptions are translation keys (``ui/i18n``), never prose here.
 
 An invariant is a pure predicate over every node's state (``{node_id: snapshot}``),
 returning ``None`` when it holds or an explanation (a translation key with arguments)

@@ -20,7 +20,6 @@ byte-identical files. The format is documented in ``docs/formats.md``.
 
 from __future__ import annotations
 
-import bisect
 import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping, NamedTuple
@@ -35,7 +34,6 @@ TIMERS_FIELD = "armed_timers"  # pseudo-field the simulator adds to every node s
 # Event kinds, in the order the docs list them.
 EVENT_KINDS = ("start", "send", "deliver", "drop", "duplicate", "delay", "timer", "crash", "restart",
                "partition", "heal", "skew", "invoke", "return", "note", "violation", "end")
-NETWORK_KINDS = frozenset({"drop", "duplicate", "delay", "partition", "heal", "skew", "violation", "end"})
 
 
 class Event(NamedTuple):
@@ -97,9 +95,6 @@ class Trace:
         """Every event up to and including ``step``."""
         return self.events[:self.step_first_event[min(step, self.n_steps - 1) + 1]]
 
-    def step_of_event(self, i: int) -> int:
-        return self.events[i].step
-
     # ----------------------------------------------------------------------- state
     def states_at(self, step: int) -> dict[str, dict[str, Any]]:
         """Every node's state after ``step`` (fresh dicts; callers may keep them)."""
@@ -158,16 +153,21 @@ class Trace:
     def pending_at(self, step: int) -> list[dict[str, Any]]:
         """Messages in flight and timers armed after ``step``: what manual mode may choose."""
         in_flight: dict[str, Event] = {}
+        due: dict[str, int] = {}
         for e in self.events_until(step):
             if e.kind == "send" and not (e.detail and e.detail.get("lost")):
                 in_flight[e.msg_id] = e
+                due[e.msg_id] = (e.detail or {}).get("due", e.time)
             elif e.kind == "duplicate":
                 in_flight[e.msg_id] = e
+                due[e.msg_id] = (e.detail or {}).get("due", e.time)
+            elif e.kind == "delay" and e.msg_id in in_flight:  # a delay fault moved the due time
+                due[e.msg_id] = (e.detail or {}).get("due", due[e.msg_id])
             elif e.kind in ("deliver", "drop") and e.msg_id in in_flight:
                 del in_flight[e.msg_id]
         out = [{"id": mid, "kind": "message", "src": e.node if e.kind == "send" else e.peer,
                 "dst": e.peer if e.kind == "send" else e.node, "type": (e.payload or {}).get("type", "?"),
-                "due": (e.detail or {}).get("due", e.time)} for mid, e in in_flight.items()]
+                "due": due[mid]} for mid, e in in_flight.items()]
         states = self.states_at(step)
         for node in self.nodes:
             for name, (tid, due) in sorted((states[node].get(TIMERS_FIELD) or {}).items()):
@@ -206,9 +206,3 @@ def _apply(states: dict[str, dict[str, Any]], diff: Mapping[str, Mapping[str, An
 
 def _id_order(pid: str) -> tuple[str, int]:
     return (pid[0], int(pid[1:]) if pid[1:].isdigit() else 0)
-
-
-def step_at_time(trace: Trace, time: int) -> int:
-    """The last step whose time is ``<= time`` (for time-based scrubbing)."""
-    times = [s.time for s in trace.steps]
-    return max(0, bisect.bisect_right(times, time) - 1)

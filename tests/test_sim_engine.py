@@ -149,6 +149,8 @@ def test_drop_duplicate_delay_one_pending_message():
     late = run(ping(faults=[{"type": "delay", "msg": target, "after_step": 10, "by": 60}]))
     deliver = next(e for e in late.events if e.kind == "deliver" and e.msg_id == target)
     assert deliver.time == pending[0]["due"] + 60
+    # what manual mode and the fault palette list after the delay: the new due time, not the send's
+    assert {p["id"]: p["due"] for p in late.pending_at(11)}[target] == deliver.time
     missing = run(ping(faults=[{"type": "drop", "msg": "m9999", "after_step": 3}]))
     assert missing.events_of_step(4)[0].detail["key"] == "note.not_pending"
 

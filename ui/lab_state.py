@@ -40,10 +40,8 @@ W = "lab.w."
 
 # ------------------------------------------------------------------------ presets
 def presets_for(protocol: str) -> dict[str, Any]:
-    try:
-        from lessons.presets import list_presets
-    except ImportError:  # the lessons helper has not landed yet
-        return {}
+    from lessons.presets import list_presets
+
     return {p.id: p for p in list_presets() if p.protocol == protocol}
 
 
@@ -54,10 +52,14 @@ def load_preset(preset_id: str) -> Scenario:
     return _load(preset_id)
 
 
+def first_scenario(protocol: str) -> Scenario:
+    """Where the lab starts for ``protocol``: its first preset, else its defaults."""
+    presets = presets_for(protocol)
+    return load_preset(next(iter(presets))) if presets else edit.default_scenario(protocol)
+
+
 def default_scenario() -> Scenario:
-    proto = "two-phase-commit" if "two-phase-commit" in REGISTRY else next(iter(REGISTRY))
-    presets = presets_for(proto)
-    return load_preset(next(iter(presets))) if presets else edit.default_scenario(proto)
+    return first_scenario("two-phase-commit" if "two-phase-commit" in REGISTRY else next(iter(REGISTRY)))
 
 
 # -------------------------------------------------------------------------- state
@@ -101,6 +103,15 @@ def cursor(n_steps: int) -> int:
     c = edit.clamp_cursor(raw, n_steps)
     if raw > c:  # e.g. a link's step beyond the end of this run: say so rather than jump silently
         flash("info", "lab.cursor_clamped", step=raw, last=c)
+    st.session_state[K_CURSOR] = c
+    return c
+
+
+def follow_player(reported: int | None, cur: int, n_steps: int) -> int:
+    """The cursor once the player's report (``PlayerResult.cursor``; ``None``: none yet) is taken in."""
+    if reported is None or reported == cur:
+        return cur
+    c = edit.clamp_cursor(reported, n_steps)
     st.session_state[K_CURSOR] = c
     return c
 
@@ -183,8 +194,7 @@ def _on_controls() -> None:
 def _on_protocol() -> None:
     proto = st.session_state.get(W + "protocol")
     if proto in REGISTRY:
-        presets = presets_for(proto)
-        set_scenario(load_preset(next(iter(presets))) if presets else edit.default_scenario(proto), 0)
+        set_scenario(first_scenario(proto), 0)
 
 
 def _on_preset() -> None:
@@ -246,15 +256,9 @@ def scenario_yaml(sc: Scenario) -> str:
 
 # ------------------------------------------------------------------------ player
 def player(trace, cur: int, manual: bool):
-    """The client-side stepper (``ui.trace_player``); a plain slider until it lands."""
-    try:
-        from ui.trace_player import trace_player
-    except ImportError:
-        from types import SimpleNamespace
+    """The client-side stepper (``ui.trace_player``)."""
+    from ui.trace_player import trace_player
 
-        st.session_state["lab.fallback_step"] = cur
-        step = st.slider(t("lab.step"), 0, max(1, trace.n_steps - 1), key="lab.fallback_step")
-        return SimpleNamespace(cursor=step, choose=None, select=None)
     return trace_player(trace, lang=current_lang(), cursor=cur, manual=manual, key="lab.player")
 
 

@@ -4,8 +4,8 @@ Theory of operation
 -------------------
 The URL is the source of truth so a shared link opens in the sender's language. A missing
 or garbage ``lang`` (``?lang=xx``, a list, 10 kB of junk) falls back to the last language
-this session chose, then to English; it never raises. ``language_selector`` (sidebar, in
-``app.py``) writes the choice back to ``st.query_params`` and to ``st.session_state["lang"]``,
+this session chose, then to English; it never raises. ``language_selector`` (sidebar, drawn by
+``ui/frame.py``) writes the choice back to ``st.query_params`` and to ``st.session_state["lang"]``,
 the fallback for pages that clear the query string.
 """
 

@@ -18,7 +18,7 @@ import time
 import streamlit as st
 
 from sim.engine import run
-from sim.scenario import Scenario, parse_scenario
+from sim.scenario import parse_scenario
 from sim.trace import Trace
 
 WALL_BUDGET_S = 5.0
@@ -38,7 +38,3 @@ def run_json(scenario_json: str) -> Trace:
     """Run the scenario given as canonical JSON (validated again: session state is not trusted)."""
     scenario = parse_scenario(json.loads(scenario_json))
     return run(scenario, keep_going=_deadline(WALL_BUDGET_S))
-
-
-def run_scenario(scenario: Scenario) -> Trace:
-    return run_json(scenario.to_json())

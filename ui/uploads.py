@@ -14,7 +14,7 @@ Theory of operation
    (``SafeLoader`` without aliases, so ``!!python/object`` tags and alias bombs are refused).
 
 Nothing from a file is executed, unpickled or rendered as HTML. ``read_upload`` is pure;
-``uploader`` is the Streamlit widget around it.
+the Protocol Lab's ``st.file_uploader`` hands it the bytes (``ui.lab_state.handle_upload``).
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ is the trace index used for drawing, picking (``customdata``) and for comparing 
 same happens-before relation (the tests check it on many runs); only the numbers differ.
 
 ``relation`` / ``classify`` decide happens-before from the textbook vector clocks (a → b iff
-V(a) ≤ V(b) entrywise and V(a) ≠ V(b)); ``lamport_order`` is Lamport's total order (clock,
+V(a) ≤ V(b) entrywise and V(a) ≠ V(b)), with the same comparison as ``sim.causality``
+(``vc_relation`` / ``cones``); ``lamport_order`` is Lamport's total order (clock,
 then process id: his "arbitrary total ordering of the processes"). ``clock_figure`` draws
 only these events — one lane per process, execution order left to right (each event its
 own column, so labels never collide), message arrows from send to receive — labelled with
@@ -36,10 +37,12 @@ from typing import Any, Callable, NamedTuple, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+# The comparison, the causal classes and the vc format are sim.causality's (re-exported for ui.clocks_view).
+from sim.causality import CONCURRENT, FUTURE, PAST, SELF, cones, fmt_vc  # noqa: F401
+from sim.causality import vc_relation as relation  # noqa: F401
 from sim.trace import Trace
 from viz import style
-
-PAST, CONCURRENT, FUTURE, SELF = -1, 0, 1, 2
+from viz.msc import _segments
 LABEL_MODES = ("lamport", "vector", "both")
 LABEL_LIMIT = 160  # above this many events, clocks go to the hover text only (labels would pile up)
 LABEL_GAP = 1  # columns: adjacent same-lane labels on the same side would overlap ("12 · [5,6,0]" is wide)
@@ -61,10 +64,6 @@ class ClockEvent(NamedTuple):
     step: int
     time: int
     note_i: int | None = None  # receive: the lc.receive note's trace index
-
-
-def fmt_vc(v: Sequence[int]) -> str:
-    return "[" + ",".join(str(int(x)) for x in v) + "]"
 
 
 def textbook_events(trace: Trace) -> tuple[ClockEvent, ...]:
@@ -104,29 +103,12 @@ def textbook_events(trace: Trace) -> tuple[ClockEvent, ...]:
     return tuple(out)
 
 
-def relation(va: Sequence[int], vb: Sequence[int]) -> str:
-    """``"before"`` (a → b), ``"after"`` (b → a), ``"concurrent"`` (a ‖ b) or ``"same"``."""
-    if tuple(va) == tuple(vb):
-        return "same"
-    if all(x <= y for x, y in zip(va, vb)):
-        return "before"
-    if all(x >= y for x, y in zip(va, vb)):
-        return "after"
-    return "concurrent"
-
-
 def classify(events: Sequence[ClockEvent], selected: int) -> np.ndarray:
     """Per event (same order as ``events``): PAST / FUTURE / CONCURRENT relative to the event whose
     trace index is ``selected``, SELF for it. Raises ``KeyError`` if no event has that index."""
     pos = {e.i: k for k, e in enumerate(events)}[selected]
     V = np.array([e.vc for e in events], dtype=np.int64)
-    v = V[pos]
-    le, ge = (V <= v).all(axis=1), (V >= v).all(axis=1)
-    out = np.full(len(events), CONCURRENT, dtype=np.int8)
-    out[le] = PAST
-    out[ge] = FUTURE
-    out[le & ge] = SELF
-    return out
+    return cones(V, V[pos])
 
 
 def lamport_order(events: Sequence[ClockEvent]) -> list[ClockEvent]:
@@ -143,14 +125,6 @@ def label(e: ClockEvent, mode: str) -> str:
 
 
 # ============================================================================ figure
-def _segments(x0, y0, x1, y1) -> tuple[np.ndarray, np.ndarray]:
-    """Segments as one polyline: x0,x1,NaN,x0,x1,NaN,... (float32, no Python None)."""
-    n = len(x0)
-    xs, ys = np.full(3 * n, np.nan, dtype=np.float32), np.full(3 * n, np.nan, dtype=np.float32)
-    xs[0::3], xs[1::3], ys[0::3], ys[1::3] = x0, x1, y0, y1
-    return xs, ys
-
-
 def clock_figure(events: Sequence[ClockEvent], nodes: Sequence[str], t: Callable[..., str], *,
                  labels: str = "both", selected: int | None = None, second: int | None = None,
                  height: int | None = None) -> go.Figure:

@@ -46,6 +46,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from sim.causality import NO_CLOCK, SELF, classify, fmt_vc
 from sim.trace import Trace
 from viz import style
 
@@ -88,7 +89,7 @@ def _cj(value: Any) -> str:
 
 
 def _vc(vc: Sequence[int] | None) -> str:
-    return "—" if vc is None else "[" + ",".join(map(str, vc)) + "]"
+    return "—" if vc is None else fmt_vc(vc)
 
 
 def _missing(key: str, **_args: Any) -> str:
@@ -530,18 +531,17 @@ def selected_event_indices(selection: Any) -> list[int]:
 def _classify(trace: Trace, i: int) -> np.ndarray:
     """-1 past / 1 future / 0 concurrent / 2 itself / 3 no clock, for every event (``sim.causality``)."""
     try:
-        from sim.causality import classify
-    except ImportError:  # written by another helper; same contract
-        return classify_by_vc(trace, i)
-    try:
-        return np.asarray(classify(trace, i), dtype=np.int8)
+        return classify(trace, i)
     except ValueError:  # the selected event has no clock (a network event): only itself is marked
-        return classify_by_vc(trace, i)
+        out = np.full(len(trace.events), NO_CLOCK, dtype=np.int8)
+        out[i] = SELF
+        return out
 
 
 def classify_by_vc(trace: Trace, i: int) -> np.ndarray:
     """Reference classification straight from the vector clocks (Mattern 1989): ``e → f`` iff
-    ``VC(e) ≤ VC(f)`` componentwise and ``VC(e) ≠ VC(f)``."""
+    ``VC(e) ≤ VC(f)`` componentwise and ``VC(e) ≠ VC(f)``. Used only by tests, as an independent
+    check of ``sim.causality.classify`` (which ``msc_figure`` uses)."""
     n = len(trace.events)
     out = np.full(n, 3, dtype=np.int8)
     has = np.fromiter((e.vc is not None for e in trace.events), dtype=bool, count=n)

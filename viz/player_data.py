@@ -53,51 +53,30 @@ from typing import Any, Callable, Mapping
 
 import pandas as pd
 
-from sim.trace import EVENT_KINDS, Trace
+from sim.trace import EVENT_KINDS, TIMERS_FIELD, Trace
+from viz.msc import DROP_REASONS as REASONS
+from viz.msc import _cj, _tr
+from viz.style import palette
 from viz.tables import invariant_labels
 
-TIMERS_FIELD = "armed_timers"  # the simulator's pseudo-field (sim/engine.py); shown last
-
 CAUSES = ("start", "deliver", "timer", "client", "fault", "end")
-REASONS = ("", "loss", "partition", "crashed", "fault")
 END_OPEN, END_DELIVER, END_DROP = 0, 1, 2
-SNAPSHOT_EVERY = 32
-END_REASONS = ("max_steps", "max_pending", "max_time", "stopped", "quiescent", "awaiting_choice", "bad_choice")
+SNAPSHOT_EVERY = 32  # the player's own snapshot interval (shipped in meta), not sim.trace's
 
-# Used only when viz/style.py (palette()) is not there yet: lane/kind colours for the player.
-FALLBACK_PALETTE = {
-    "lane": "#8a94a6", "lane_down": "#d0d4db", "send": "#2f6fdf", "deliver": "#2f6fdf",
-    "drop": "#d33c3c", "duplicate": "#9b5de5", "inflight": "#e08a00", "timer": "#0f9d8a",
-    "crash": "#d33c3c", "restart": "#2a9d4b", "invoke": "#444b55", "return": "#444b55",
-    "note": "#8a94a6", "violation": "#d33c3c", "partition": "rgba(211,60,60,0.10)",
-    "cursor": "#e08a00", "current": "rgba(224,138,0,0.16)", "ok": "#2a9d4b", "bad": "#d33c3c",
-}
+# The palette entries the player reads (viz/style.py decides their colours).
+PLAYER_COLOURS = ("lane", "lane_down", "send", "deliver", "drop", "duplicate", "inflight", "timer", "crash", "restart",
+                  "invoke", "return", "note", "violation", "partition", "cursor", "current", "ok", "bad")
 
 Translate = Callable[..., str]
 
 
 def _palette() -> dict[str, str]:
-    try:
-        from viz.style import palette  # written by another helper; optional
-    except ImportError:
-        return dict(FALLBACK_PALETTE)
     got = palette()
-    return {k: str(got.get(k, v)) if isinstance(got, Mapping) else v for k, v in FALLBACK_PALETTE.items()}
-
-
-def _cj(value: Any) -> str:
-    """Canonical compact JSON (sorted keys): equal values give equal strings."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return {k: got[k] for k in PLAYER_COLOURS}
 
 
 def _num(mid: str | None) -> int:
     return int(mid[1:]) if mid and mid[1:].isdigit() else -1
-
-
-def _tr(t: Translate, key: str, fallback: str, **args: Any) -> str:
-    """Translate ``key``; a missing key (rendered ``[key]``) falls back to ``fallback``."""
-    text = t(key, **args)
-    return fallback if text == f"[{key}]" else text
 
 
 def _detail(e, t: Translate, lanes: Mapping[str, int]) -> str:

@@ -16,8 +16,6 @@ Everything here is constant data: no Streamlit, no state.
 
 from __future__ import annotations
 
-from typing import Mapping
-
 # Okabe–Ito: colour-blind-safe categorical colours.
 OI_BLACK = "#000000"
 OI_ORANGE = "#E69F00"
@@ -150,8 +148,3 @@ def role_colour(role: str) -> str:
 
 def symbol(kind: str) -> str:
     return SYMBOLS.get(kind, "circle")
-
-
-def style_tables() -> Mapping[str, Mapping[str, object]]:
-    """Everything above in one JSON-serialisable mapping (for docs and the player)."""
-    return {"palette": palette(), "symbols": dict(SYMBOLS), "sizes": dict(MARKER_SIZES), "dash": dict(DASH)}

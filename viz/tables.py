@@ -25,6 +25,7 @@ from typing import Any, Callable, Mapping
 
 import pandas as pd
 
+from sim.causality import fmt_vc
 from sim.trace import TIMERS_FIELD, Event, Trace
 from viz import style
 from viz.msc import _to_t, _tr
@@ -153,7 +154,7 @@ def event_log(trace: Trace, cursor: int, t: Translate | None = None, last: int =
             kind_names[e.kind] = _tr(t, f"viz.kind.{e.kind}", e.kind)
         msg = f"{(e.payload or {}).get('type', '?')} {e.msg_id}" if e.msg_id else ""
         rows.append((e.i, e.step, e.time, kind_names[e.kind], e.node or "", e.peer or "", msg, e.lamport,
-                     "" if e.vc is None else "[" + ",".join(map(str, e.vc)) + "]", _detail(e, t)))
+                     "" if e.vc is None else fmt_vc(e.vc), _detail(e, t)))
     cols = [_tr(t, f"viz.col.{c}") for c in EVENT_LOG_COLUMNS]
     df = pd.DataFrame(rows, columns=cols)
     for c, dtype in zip(cols, ("int64", "int64", "int64", "string", "string", "string", "string", "Int64",

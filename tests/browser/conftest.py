@@ -7,6 +7,7 @@
   FAIL when ``CI == "true"`` (CI must never go green by skipping the real-browser path).
 - ``app_server`` starts ``streamlit run app.py`` on a free loopback port once per session
   (per xdist worker) via ``tests/support/server.py`` and stops it by pid at the end.
+- ``lab_page`` / ``player_page``: a fresh page with the long timeouts below (also for ``expect``).
 """
 
 from __future__ import annotations
@@ -16,11 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.server import ROOT, start_server, stop_server
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+from tests.support.browser import CHROMIUM_ARGS, CHROMIUM_PATH
+from tests.support.server import ROOT, running
 
 # Generous on 2 shared cores: a cold Streamlit page plus Chromium can take seconds.
 TIMEOUT_MS = 30_000
@@ -53,8 +51,7 @@ def app_server(browser):
     """The real app, warmed up: one page load runs the first (cold) script run, imports and
     caches, so the first test does not pay for it (and does not meet the cold server's
     one-off "Page not found" dialog that Streamlit shows before the navigation is known)."""
-    server = start_server(ROOT / "app.py", cwd=ROOT, timeout_s=90)
-    try:
+    with running(ROOT / "app.py", cwd=ROOT, timeout_s=90) as server:
         ctx = browser.new_context()
         try:
             page = ctx.new_page()
@@ -64,16 +61,29 @@ def app_server(browser):
         finally:
             ctx.close()
         yield server
-    finally:
-        stop_server(server)
+
+
+def _long_timeouts(page):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)  # global to Playwright: every browser test sets the same value
+    page.set_default_timeout(TIMEOUT_MS)
+    return page
 
 
 @pytest.fixture
 def lab_page(page, app_server):
     """A fresh page with the app's base URL at hand (``lab_page.app_url``) and long timeouts."""
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=TIMEOUT_MS)
-    page.set_default_timeout(TIMEOUT_MS)
+    page = _long_timeouts(page)
     page.app_url = app_server.url
     return page
+
+
+@pytest.fixture
+def player_page(browser):
+    """A fresh page about as wide as the lab's main column, with long timeouts (player component tests)."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 1400})
+    try:
+        yield _long_timeouts(ctx.new_page())
+    finally:
+        ctx.close()

@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from sim.scenario import parse_scenario
+from tests.support.browser import wait_idle
 from ui.i18n import LANG_NAMES, translate
 from ui.share import decode, encode
 
@@ -39,11 +40,6 @@ def zh(key: str, **args) -> str:
 
 
 # ------------------------------------------------------------------------------------ helpers
-def wait_idle(page: Page) -> None:
-    """The script run triggered by the last action has finished (widgets are the new ones)."""
-    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
-
-
 def player(page: Page):
     return page.locator(".tp-root").first
 

@@ -9,13 +9,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.support.browser import wait_idle
 from ui.i18n import translate
 
 pytestmark = pytest.mark.browser
-
-
-def _idle(page: Page) -> None:
-    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
 
 
 @pytest.mark.parametrize("lang", ["en"])
@@ -24,7 +21,7 @@ def test_clicking_an_event_on_the_diagram_shows_its_causal_past_future_and_concu
     page.goto(f"{page.app_url}/clocks?lang={lang}")
     chart = page.locator(".js-plotly-plot").first
     expect(chart).to_be_visible()
-    _idle(page)
+    wait_idle(page)
     expect(page.get_by_text(translate(lang, "clocks.hint"))).to_be_visible()
     points = chart.locator(".scatterlayer .trace .points path")
     expect(points.first).to_be_attached()
@@ -35,6 +32,6 @@ def test_clicking_an_event_on_the_diagram_shows_its_causal_past_future_and_concu
     expect(metrics).to_have_count(3)
     expect(metrics.nth(0)).to_contain_text(translate(lang, "clocks.rel.past"))
     expect(metrics.nth(2)).to_contain_text(translate(lang, "clocks.rel.concurrent"))
-    _idle(page)
+    wait_idle(page)
     # the picked event is now event A in the select box, and the hint is gone
     expect(page.get_by_text(translate(lang, "clocks.hint"))).to_have_count(0)

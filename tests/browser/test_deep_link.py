@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lessons.presets import load_preset
-from tests.support.server import ROOT, start_server, stop_server
+from tests.support.server import ROOT, running
 from ui.i18n import translate
 from ui.share import encode
 
@@ -23,11 +23,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def fresh_server(browser_type_launch_args):
-    server = start_server(ROOT / "app.py", cwd=ROOT, timeout_s=90)
-    try:
+    with running(ROOT / "app.py", cwd=ROOT, timeout_s=90) as server:
         yield server
-    finally:
-        stop_server(server)
 
 
 @pytest.mark.parametrize("lang", ["zh"])

@@ -1,55 +1,35 @@
 """Real-browser test of the client-side trace player (Debian chromium via Playwright).
 
 Starts ``bench/player_demo_app.py`` on a free loopback port (tests/support/server.py) and
-drives it with the session browser from tests/browser/conftest.py.
+drives it with the session browser from tests/browser/conftest.py (``player_page``).
 """
 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.support.server import ROOT, start_server, stop_server
+from tests.support.browser import wait_idle
+from tests.support.server import ROOT, running
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def player_server(browser_type_launch_args):  # the conftest fixture fails/skips when chromium is missing
-    server = start_server(ROOT / "bench" / "player_demo_app.py", cwd=ROOT, timeout_s=90)
-    try:
+    with running(ROOT / "bench" / "player_demo_app.py", cwd=ROOT, timeout_s=90) as server:
         yield server.url
-    finally:
-        stop_server(server)
-
-
-@pytest.fixture(scope="module")
-def player_browser(browser):
-    """pytest-playwright's session browser (Debian chromium, see conftest.py): one Playwright per process."""
-    return browser
-
-
-@pytest.fixture
-def player_page(player_browser):
-    ctx = player_browser.new_context(viewport={"width": 1280, "height": 1400})
-    page = ctx.new_page()
-    page.set_default_timeout(30_000)
-    yield page
-    ctx.close()
 
 
 def _open(page, url):
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=20_000)  # 2 shared cores: a rerun after a debounced report can take seconds
     page.goto(url)
     expect(page.locator(".tp-step-label")).to_contain_text("0 /")
-    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
-    return expect
+    wait_idle(page)
 
 
 def test_keys_and_buttons_step_in_the_browser(player_server, player_page):
     page = player_page
-    expect = _open(page, player_server + "/?steps=200")
+    _open(page, player_server + "/?steps=200")
     label = page.locator(".tp-step-label")
     page.locator(".tp-root").focus()
     page.keyboard.press("ArrowRight")
@@ -87,7 +67,7 @@ def test_keys_and_buttons_step_in_the_browser(player_server, player_page):
 
 def test_play_advances_without_server_reruns(player_server, player_page):
     page = player_page
-    expect = _open(page, player_server + "/?steps=200")
+    _open(page, player_server + "/?steps=200")
     page.evaluate("""() => { window.__reruns = 0; const app = document.querySelector('[data-testid="stApp"]');
         new MutationObserver(() => { if (app.getAttribute('data-test-script-state') === 'running') window.__reruns++; })
           .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']}); }""")
@@ -96,7 +76,7 @@ def test_play_advances_without_server_reruns(player_server, player_page):
     page.wait_for_function("Number(document.querySelector('.tp-root').dataset.cursor) >= 20")
     assert page.evaluate("window.__reruns") == 0
     page.locator(".tp-play").click()  # pause: reports the cursor once
-    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+    wait_idle(page)
     k = int(page.locator(".tp-root").get_attribute("data-cursor"))
     assert k >= 20
     expect(page.get_by_text(f"cursor={k} ")).to_be_visible()
@@ -104,16 +84,13 @@ def test_play_advances_without_server_reruns(player_server, player_page):
 
 def test_manual_choice_reaches_python(player_server, player_page):
     page = player_page
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=20_000)
     page.goto(player_server + "/?manual=1")
     expect(page.locator(".tp-pending-item").first).to_be_visible()
-    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+    wait_idle(page)
     item = page.locator('.tp-pending-item[data-id="m2"]')
     item.click()
     expect(page.get_by_text("chosen=m2 selected")).to_be_visible()  # exactly one choice, no replayed trigger
-    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+    wait_idle(page)
     page.locator(".tp-root").focus()
     page.keyboard.press("ArrowLeft")  # the step before "end" delivered m2
     expect(page.locator(".tp-events")).to_contain_text("(m2)")
@@ -134,7 +111,7 @@ def test_preset_captions_follow_the_cursor_and_jump(player_server, player_page):
     page = player_page
     caps = _captions("en")
     steps = sorted(caps)
-    expect = _open(page, player_server + f"/?preset={PRESET}")
+    _open(page, player_server + f"/?preset={PRESET}")
     label, box = page.locator(".tp-step-label"), page.locator(".tp-caption")
     count = page.locator(".tp-caption-count")
     expect(box).to_contain_text(f"step {steps[0]}")  # before the story starts: where it starts
@@ -168,36 +145,30 @@ def test_preset_captions_follow_the_cursor_and_jump(player_server, player_page):
     expect(page.get_by_text(f"cursor={steps[2]} ")).to_be_visible()
 
 
-def test_state_is_one_table_per_role_with_timers_last(player_server, player_browser):
-    from playwright.sync_api import expect
+def test_state_is_one_table_per_role_with_timers_last(player_server, player_page):
+    page = player_page
+    page.set_viewport_size({"width": 1100, "height": 1400})  # the player about 1,000 px wide
+    from lessons.presets import caption_at, load_preset
+    from sim.engine import run
 
-    ctx = player_browser.new_context(viewport={"width": 1100, "height": 1400})  # the player about 1,000 px wide
-    page = ctx.new_page()
-    try:
-        expect.set_options(timeout=20_000)
-        from lessons.presets import caption_at, load_preset
-        from sim.engine import run
-
-        sc = load_preset(PRESET)
-        tr = run(sc.replace(params={**sc.params, "participants": 8}))
-        at = next(e.step for e in tr.events if e.kind == "crash")  # tm is down from this step on
-        page.goto(player_server + f"/?preset={PRESET}&participants=8&lang=zh&cursor={at}")
-        expect(page.locator(".tp-step-label")).to_contain_text(f"第 {at} 步")
-        expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
-        expect(page.locator(".tp-caption")).to_have_text(caption_at(sc.meta, at, "zh"))
-        tables = page.locator(".tp-state-table table")
-        expect(tables).to_have_count(2)  # coordinator, participant
-        for i in range(2):
-            expect(tables.nth(i).locator("tr").first.locator("th").last).to_have_text("armed_timers")
-        expect(tables.nth(0).locator("tr").first.locator("th").nth(1)).to_have_text("tm_state")  # declared order
-        expect(tables.nth(1).locator("tr")).to_have_count(1 + 8)
-        down = tables.nth(0).locator("tr.tp-is-down")
-        expect(down).to_have_count(1)
-        expect(down.locator("td.tp-lost")).to_have_count(3)  # collecting, client, to_notify
-        expect(down.locator("td").first).to_have_text("committed")  # durable: survives the crash
-        widths = page.evaluate("""() => { const s = document.querySelector('.tp-state'), r = document.querySelector('.tp-root');
-            return [s.scrollWidth, s.clientWidth, r.clientWidth]; }""")
-        assert widths[2] <= 1_000 and widths[0] <= widths[1], widths  # no sideways scrolling at the lab's width
-        assert page.evaluate("document.querySelector('.tp-svg').getBoundingClientRect().height") >= 280
-    finally:
-        ctx.close()
+    sc = load_preset(PRESET)
+    tr = run(sc.replace(params={**sc.params, "participants": 8}))
+    at = next(e.step for e in tr.events if e.kind == "crash")  # tm is down from this step on
+    page.goto(player_server + f"/?preset={PRESET}&participants=8&lang=zh&cursor={at}")
+    expect(page.locator(".tp-step-label")).to_contain_text(f"第 {at} 步")
+    wait_idle(page)
+    expect(page.locator(".tp-caption")).to_have_text(caption_at(sc.meta, at, "zh"))
+    tables = page.locator(".tp-state-table table")
+    expect(tables).to_have_count(2)  # coordinator, participant
+    for i in range(2):
+        expect(tables.nth(i).locator("tr").first.locator("th").last).to_have_text("armed_timers")
+    expect(tables.nth(0).locator("tr").first.locator("th").nth(1)).to_have_text("tm_state")  # declared order
+    expect(tables.nth(1).locator("tr")).to_have_count(1 + 8)
+    down = tables.nth(0).locator("tr.tp-is-down")
+    expect(down).to_have_count(1)
+    expect(down.locator("td.tp-lost")).to_have_count(3)  # collecting, client, to_notify
+    expect(down.locator("td").first).to_have_text("committed")  # durable: survives the crash
+    widths = page.evaluate("""() => { const s = document.querySelector('.tp-state'), r = document.querySelector('.tp-root');
+        return [s.scrollWidth, s.clientWidth, r.clientWidth]; }""")
+    assert widths[2] <= 1_000 and widths[0] <= widths[1], widths  # no sideways scrolling at the lab's width
+    assert page.evaluate("document.querySelector('.tp-svg').getBoundingClientRect().height") >= 280

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -52,7 +52,6 @@ class Server:
     port: int
     log_path: Path
     script: str
-    extra: dict = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -67,9 +66,6 @@ class Server:
             return self.log_path.read_text(errors="replace")[-4000:]
         except OSError:
             return ""
-
-    def stop(self, grace_s: float = 5.0) -> None:
-        stop_server(self, grace_s)
 
 
 def start_server(script: str | os.PathLike = "app.py", *, cwd: str | os.PathLike = ROOT, port: int | None = None,

@@ -272,7 +272,6 @@ function initPlayer(root, D, api) {
       drawn.add(j);
       const x1 = X(D.mSs[j], sub(D.mS[j])), y1 = Y(D.mSl[j]), y2 = Y(D.mDl[j]);
       const id = "m" + D.mMid[j], ev = D.mS[j];
-      const dup = D.mDup[j] ? ` <tspan>${esc(L.duplicate)}</tspan>` : "";
       if (es <= c) {
         const x2 = X(D.mEs[j], sub(D.mE[j]));
         if (D.mEnd[j] === 2) { // dropped: stop 60% of the way and end in a cross
@@ -295,7 +294,6 @@ function initPlayer(root, D, api) {
         const lab = inflightLabels.get(D.mDl[j]);
         if (lab) lab.ids.push(id); else inflightLabels.set(D.mDl[j], { x: x2, y: y2, ids: [id] });
       }
-      void dup;
     };
     for (let j = lo; j < D.mSs.length && D.mSs[j] <= hi; j++) one(j);
     for (const j of D.longMsgs) one(j);
