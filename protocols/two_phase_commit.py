@@ -199,7 +199,7 @@ class TransactionManager(Node):
         if self.tm_state == "init":
             return [Note(key="tpc.tm_undecided", args={"rm": rm})]
         return [Send(dst=rm, msg=self._decision_msg()),
-                Note(key="tpc.tm_answer", args={"rm": rm, "decision": self.tm_state})]
+                Note(key=f"tpc.tm_answer_{self.tm_state}", args={"rm": rm})]  # one key per decision: translatable
 
     def _tm_commit(self) -> list:
         self.tm_state = "committed"
@@ -313,7 +313,7 @@ class ResourceManager(Node):
 
     def _rm_rcv_commit_msg(self) -> list:
         if self.rm_state == "aborted":  # only with a bug variant: cannot undo an abort
-            return [Note(key="tpc.rm_conflict", args={"rm": self.node_id, "mine": "aborted", "tm": "committed"})]
+            return [Note(key="tpc.rm_conflict_aborted", args={"rm": self.node_id})]
         if self.rm_state == "committed":
             return []
         self._set_state("committed", "rm_rcv_commit_msg")
@@ -322,7 +322,7 @@ class ResourceManager(Node):
 
     def _rm_rcv_abort_msg(self) -> list:
         if self.rm_state == "committed":  # only with a bug variant: cannot undo a commit
-            return [Note(key="tpc.rm_conflict", args={"rm": self.node_id, "mine": "committed", "tm": "aborted"})]
+            return [Note(key="tpc.rm_conflict_committed", args={"rm": self.node_id})]
         if self.rm_state == "aborted":
             return []
         self._set_state("aborted", "rm_rcv_abort_msg")
