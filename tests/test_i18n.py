@@ -72,7 +72,14 @@ def _used_keys() -> set[str]:
 
 def test_extractor_finds_keys():
     keys = _used_keys()
-    assert {"lab.title", "clocks.title", "core.nav.home", "err.unknown_node", "err.share_garbled"} <= keys
+    assert {"lab.title", "clocks.title", "core.home.title", "err.unknown_node", "err.share_garbled"} <= keys
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_page_title_is_translated(lang):
+    from ui.frame import PAGES
+
+    assert all(k in catalog(lang) for _stem, k, _icon in PAGES)
 
 
 @pytest.mark.parametrize("lang", LANGS)

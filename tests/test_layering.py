@@ -74,9 +74,12 @@ def test_the_layering_test_can_fail(tmp_path):
 def test_pages_are_registered_explicitly_and_thin():
     frame = (ROOT / "ui" / "frame.py").read_text(encoding="utf-8")
     assert "st.navigation" in frame and "st.Page" in frame
-    for page in sorted((ROOT / "pages").glob("*.py")):  # served at /<stem>: see ui/frame.py
-        assert f'"{page.name}"' in frame and f'url_path="{page.stem}"' in frame, page.name
-        assert "require_app_frame()" in page.read_text(encoding="utf-8"), f"{page.name} must call require_app_frame()"
+    from ui.frame import PAGES
+
+    files = sorted(p.stem for p in (ROOT / "pages").glob("*.py"))
+    assert files == sorted(stem for stem, _key, _icon in PAGES)  # each file is served at /<stem>: ui/frame.py
+    for stem in files:
+        assert "require_app_frame()" in (ROOT / "pages" / f"{stem}.py").read_text(encoding="utf-8"), stem
     for page in sorted((ROOT / "pages").glob("*.py")):
         lines = page.read_text(encoding="utf-8").count("\n")
         assert lines <= 150, f"{page.name} has {lines} lines: move logic into ui/ or a pure module"

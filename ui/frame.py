@@ -27,17 +27,23 @@ from ui.i18n import LANG_NAMES
 from ui.lang import current_lang, language_selector, sync_lang_to_url, t
 
 PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
+# The app's pages: (file stem = URL path, navigation title key, icon); the first is the default.
+PAGES = (
+    ("home", "core.nav.home", ":material/home:"),
+    ("lab", "core.nav.lab", ":material/science:"),
+    ("clocks", "core.nav.clocks", ":material/schedule:"),
+)
+
+
+def page_file(stem: str) -> str:
+    """The path ``st.page_link`` and ``st.switch_page`` take for page ``stem``."""
+    return f"pages/{stem}.py"
 
 
 def run_app() -> None:
     st.set_page_config(page_title=t("core.app_title"), page_icon="🧪", layout="wide")
-    pages = [
-        st.Page(str(PAGES_DIR / "home.py"), title=t("core.nav.home"), icon=":material/home:", url_path="home",
-                default=True),
-        st.Page(str(PAGES_DIR / "lab.py"), title=t("core.nav.lab"), icon=":material/science:", url_path="lab"),
-        st.Page(str(PAGES_DIR / "clocks.py"), title=t("core.nav.clocks"), icon=":material/schedule:",
-                url_path="clocks"),
-    ]
+    pages = [st.Page(str(PAGES_DIR / f"{stem}.py"), title=t(key), icon=icon, url_path=stem, default=(n == 0))
+             for n, (stem, key, icon) in enumerate(PAGES)]
     with st.sidebar:
         st.markdown(f"**{t('core.app_title')}**")
     language_selector()
