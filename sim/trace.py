@@ -62,6 +62,14 @@ class Event(NamedTuple):
         return out
 
 
+class Interval(NamedTuple):
+    """A stretch of steps ``[start, end)`` (``end`` ``None``: until the run ends) and what held."""
+
+    start: int
+    end: int | None
+    what: Any
+
+
 class StepInfo(NamedTuple):
     time: int
     cause: str  # "start" | "deliver" | "timer" | "client" | "fault" | "end"
@@ -82,6 +90,7 @@ class Trace:
     invariant_changes: tuple[tuple[int, str, Mapping[str, Any] | None], ...]
     end: Mapping[str, Any]
     _snapshots: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict, compare=False, repr=False)
+    _intervals: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     # ------------------------------------------------------------------ navigation
     @property
@@ -125,14 +134,48 @@ class Trace:
     def changed_at(self, step: int) -> Mapping[str, Mapping[str, Any]]:
         return self.diffs[step] if 0 <= step < self.n_steps else {}
 
+    def partition_intervals(self) -> tuple[Interval, ...]:
+        """Each stretch of steps with links cut: ``Interval(start, end, links)``, where ``end`` is the
+        step of the heal or of the next partition (which replaces the cut), or ``None`` if never
+        healed, and ``links`` the directed ``(src, dst)`` pairs cut."""
+        if "partitions" not in self._intervals:
+            out: list[Interval] = []
+            for e in self.events:
+                if e.kind in ("partition", "heal") and out and out[-1].end is None:
+                    out[-1] = out[-1]._replace(end=e.step)
+                if e.kind == "partition":
+                    out.append(Interval(e.step, None, tuple(tuple(link) for link in (e.detail or {}).get("cut", ()))))
+            self._intervals["partitions"] = tuple(out)
+        return self._intervals["partitions"]
+
+    def down_intervals(self) -> tuple[Interval, ...]:
+        """Each stretch a node was crashed: ``Interval(crash step, restart step or None, node)``."""
+        if "downs" not in self._intervals:
+            out: list[Interval] = []
+            open_: dict[str, int] = {}
+            for e in self.events:
+                if e.kind == "crash":
+                    open_[e.node] = len(out)
+                    out.append(Interval(e.step, None, e.node))
+                elif e.kind == "restart" and e.node in open_:
+                    k = open_.pop(e.node)
+                    out[k] = out[k]._replace(end=e.step)
+            self._intervals["downs"] = tuple(out)
+        return self._intervals["downs"]
+
     def up_at(self, step: int) -> dict[str, bool]:
         up = {n: True for n in self.nodes}
-        for e in self.events_until(step):
-            if e.kind == "crash":
-                up[e.node] = False
-            elif e.kind == "restart":
-                up[e.node] = True
+        for iv in self.down_intervals():
+            if iv.start <= step and (iv.end is None or step < iv.end):
+                up[iv.what] = False
         return up
+
+    def cut_at(self, step: int) -> frozenset[tuple[str, str]]:
+        """The directed links cut after ``step``."""
+        for iv in self.partition_intervals():
+            if iv.start <= step and (iv.end is None or step < iv.end):
+                return frozenset(iv.what)
+        return frozenset()
 
     def invariants_at(self, step: int) -> dict[str, Mapping[str, Any] | None]:
         """``{invariant name: None if it holds, else the violation}`` after ``step``."""

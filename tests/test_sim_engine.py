@@ -228,3 +228,27 @@ def test_several_faults_after_the_same_step_all_apply_in_order():
                           {"type": "partition", "groups": [["n3"]], "after_step": 5}]))
     assert [tr.events_of_step(s)[0].kind for s in (6, 7, 8)] == ["crash", "crash", "partition"]
     assert [tr.events_of_step(s)[0].node for s in (6, 7)] == ["n1", "n2"]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.strategies import fault_schedules  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(fault_schedules(["n1", "n2", "n3"], kinds=("crash", "restart", "partition", "heal"), one_way=True,
+                       max_time=150, max_step=60), st.integers(0, 1000))
+def test_down_and_cut_intervals_agree_with_replaying_the_events(faults, seed):
+    tr = run(parse_scenario({"protocol": "ping", "params": {"nodes": 3}, "seed": seed, "faults": faults,
+                             "limits": {"max_steps": 120}}))
+    up, cut = {n: True for n in tr.nodes}, frozenset()
+    for step in range(tr.n_steps):
+        for e in tr.events_of_step(step):
+            if e.kind in ("crash", "restart"):
+                up[e.node] = e.kind == "restart"
+            elif e.kind == "partition":
+                cut = frozenset(tuple(link) for link in e.detail["cut"])
+            elif e.kind == "heal":
+                cut = frozenset()
+        assert tr.up_at(step) == up and tr.cut_at(step) == cut, step

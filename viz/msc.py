@@ -254,9 +254,6 @@ def _build_layout(trace: Trace, L: Mapping[str, str], t: Translate) -> MscLayout
     p_lane: list[int] = []
     p_kind: list[str] = []
     p_hover: list[str] = []
-    bands: list[list[Any]] = []  # [start step, end step, start time, end time, hover]
-    downs: list[list[Any]] = []  # [lane, crash step, restart step, crash time, restart time]
-    down_open: dict[str, int] = {}
     kind_label = {k: L[f"viz.kind.{k}"] for k in POINT_KINDS}
     reason_label = {r: L[f"viz.reason.{r}"] for r in DROP_REASONS[1:]}
     lam, vcl, stp, tim = L["viz.hover.lamport"], L["viz.hover.vc"], L["viz.hover.step"], L["viz.hover.time"]
@@ -332,26 +329,8 @@ def _build_layout(trace: Trace, L: Mapping[str, str], t: Translate) -> MscLayout
                 d_step.append(e.step)
                 d_due.append(float((e.detail or {}).get("due", m_due[r])))
             continue
-        elif k == "partition":
-            if bands and bands[-1][1] is None:  # still partitioned: a new cut replaces the interval's label
-                bands[-1][1] = e.step
-                bands[-1][3] = float(e.time)
-            cut = (e.detail or {}).get("cut", [])
-            hover = f"<b>{L['viz.hover.partition']}</b><br>" + ", ".join(f"{a}↛{b}" for a, b in cut[:40])
-            bands.append([e.step, None, float(e.time), None, hover])
-            continue
-        elif k == "heal":
-            if bands and bands[-1][1] is None:
-                bands[-1][1] = e.step
-                bands[-1][3] = float(e.time)
-                bands[-1][4] += f"<br>{L['viz.hover.healed_at']}: {tim} {e.time}"
-            continue
-        elif k == "crash" and e.node in lanes:
-            down_open[e.node] = len(downs)
-            downs.append([lanes[e.node], e.step, n_steps, float(e.time), np.inf])
-        elif k == "restart" and e.node in down_open:
-            d = downs[down_open.pop(e.node)]
-            d[2], d[4] = e.step, float(e.time)
+        elif k in ("partition", "heal"):
+            continue  # drawn as intervals (Trace.partition_intervals), not as points
         if k not in kind_label:
             continue
         p_event.append(e.i)
@@ -385,6 +364,19 @@ def _build_layout(trace: Trace, L: Mapping[str, str], t: Translate) -> MscLayout
     m_head_a = np.array(m_head, dtype=object)
     hover = np.array([h + tl for h, tl in zip(m_head, m_tail)], dtype=object)
 
+    times = [st.time for st in trace.steps]
+    bands: list[list[Any]] = []  # [start step, end step, start time, end time, hover]
+    for iv in trace.partition_intervals():
+        band_hover = f"<b>{L['viz.hover.partition']}</b><br>" + ", ".join(f"{a}↛{b}" for a, b in iv.what[:40])
+        if iv.end is not None and trace.events_of_step(iv.end)[0].kind == "heal":
+            band_hover += f"<br>{L['viz.hover.healed_at']}: {tim} {times[iv.end]}"
+        bands.append([iv.start, iv.end, float(times[iv.start]), None if iv.end is None else float(times[iv.end]),
+                      band_hover])
+    downs: list[list[Any]] = []  # [lane, crash step, restart step, crash time, restart time]
+    for iv in trace.down_intervals():
+        if iv.what in lanes:
+            downs.append([lanes[iv.what], iv.start, n_steps if iv.end is None else iv.end, float(times[iv.start]),
+                          np.inf if iv.end is None else float(times[iv.end])])
     nb = len(bands)
     b_start_step = np.array([b[0] for b in bands], dtype=np.int32)
     b_end_step = np.array([n_steps if b[1] is None else b[1] for b in bands], dtype=np.int32)

@@ -182,20 +182,9 @@ def _diff_frame(trace: Trace, lanes: Mapping[str, int], fields: dict[str, int]) 
 def _bands(trace: Trace) -> tuple[list[list[Any]], list[list[int]]]:
     """Partition bands ``[from step, to step | -1, cut text]`` and down intervals ``[lane, from, to | -1]``."""
     lanes = {n: i for i, n in enumerate(trace.nodes)}
-    bands: list[list[Any]] = []
-    down: list[list[int]] = []
-    open_down: dict[str, list[int]] = {}
-    for e in trace.events:
-        if e.kind in ("partition", "heal") and bands and bands[-1][1] == -1:
-            bands[-1][1] = e.step
-        if e.kind == "partition":
-            cut = (e.detail or {}).get("cut", [])
-            bands.append([e.step, -1, ", ".join(f"{a}↛{b}" for a, b in cut)])
-        elif e.kind == "crash":
-            open_down[e.node] = [lanes[e.node], e.step, -1]
-            down.append(open_down[e.node])
-        elif e.kind == "restart" and e.node in open_down:
-            open_down.pop(e.node)[2] = e.step
+    bands = [[iv.start, -1 if iv.end is None else iv.end, ", ".join(f"{a}↛{b}" for a, b in iv.what)]
+             for iv in trace.partition_intervals()]
+    down = [[lanes[iv.what], iv.start, -1 if iv.end is None else iv.end] for iv in trace.down_intervals()]
     return bands, down
 
 

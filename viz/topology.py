@@ -47,13 +47,7 @@ def node_positions(trace: Trace) -> dict[str, tuple[float, float]]:
 
 def cut_links_at(trace: Trace, cursor: int) -> set[tuple[str, str]]:
     """Directed links cut by a partition after step ``cursor``."""
-    cut: set[tuple[str, str]] = set()
-    for e in trace.events_until(cursor):
-        if e.kind == "partition":
-            cut = {(a, b) for a, b in (e.detail or {}).get("cut", [])}
-        elif e.kind == "heal":
-            cut = set()
-    return cut
+    return set(trace.cut_at(cursor))
 
 
 def down_at(lay: MscLayout, cursor: int) -> set[str]:
