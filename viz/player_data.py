@@ -57,7 +57,7 @@ from sim.trace import EVENT_KINDS, TIMERS_FIELD, Trace
 from viz.msc import DROP_REASONS as REASONS
 from viz.msc import _cj, _tr
 from viz.style import palette
-from viz.tables import invariant_labels
+from viz.tables import event_detail, invariant_labels
 
 CAUSES = ("start", "deliver", "timer", "client", "fault", "end")
 END_OPEN, END_DELIVER, END_DROP = 0, 1, 2
@@ -79,34 +79,6 @@ def _num(mid: str | None) -> int:
     return int(mid[1:]) if mid and mid[1:].isdigit() else -1
 
 
-def _detail(e, t: Translate, lanes: Mapping[str, int]) -> str:
-    d = e.detail or {}
-    k = e.kind
-    if k == "drop":
-        return t(f"player.reason.{d.get('reason', 'fault')}")
-    if k == "duplicate":
-        return t("player.detail.copy_of", of=d.get("of", "?"))
-    if k == "delay":
-        return t("player.detail.delayed", by=d.get("by", 0), due=d.get("due", ""))
-    if k == "timer":
-        return t("player.detail.timer", name=d.get("name", "?"), id=d.get("timer", ""))
-    if k == "partition":
-        return t("player.detail.cut", links=", ".join(f"{a}↛{b}" for a, b in d.get("cut", [])))
-    if k == "skew":
-        return t("player.detail.skew", by=d.get("by", 0))
-    if k == "invoke":
-        return t("player.detail.invoke", client=d.get("client", "?"), op=_cj(d.get("op", {})))
-    if k == "return":
-        return t("player.detail.return", client=d.get("client", "?"), result=_cj(d.get("result")))
-    if k in ("note", "violation"):
-        text = _tr(t, str(d.get("key", "")), str(d.get("key", "")), **(d.get("args") or {}))
-        return f"{d['invariant']}: {text}" if k == "violation" else text
-    if k == "end":
-        reason = str(d.get("reason", ""))
-        return _tr(t, f"player.end.{reason}", reason)
-    return ""
-
-
 def _events_frame(trace: Trace, t: Translate, lanes: Mapping[str, int], types: dict[str, int]) -> pd.DataFrame:
     kind_code = {k: i for i, k in enumerate(EVENT_KINDS)}
     cols: dict[str, list] = {c: [] for c in ("step", "kind", "lane", "peer", "mid", "mtype", "lamport", "pl", "dt")}
@@ -121,7 +93,7 @@ def _events_frame(trace: Trace, t: Translate, lanes: Mapping[str, int], types: d
         cols["mtype"].append(types.setdefault(mtype, len(types)) if mtype is not None else -1)
         cols["lamport"].append(-1 if e.lamport is None else e.lamport)
         cols["pl"].append(_cj(payload) if e.payload is not None else "")
-        cols["dt"].append(_detail(e, t, lanes))
+        cols["dt"].append(event_detail(e, t))
     return pd.DataFrame({
         "step": pd.array(cols["step"], dtype="int32"),
         "kind": pd.array(cols["kind"], dtype="int8"), "lane": pd.array(cols["lane"], dtype="int8"),

@@ -98,7 +98,8 @@ def styled_state_table(trace: Trace, cursor: int, t: Translate | None = None):
 
 
 # ------------------------------------------------------------------------ event log
-def _detail(e: Event, t: Translate) -> str:
+def event_detail(e: Event, t: Translate) -> str:
+    """One translated line saying what an event did (shared by the event log and the trace player)."""
     d = e.detail or {}
     k = e.kind
     if k == "send":
@@ -154,7 +155,7 @@ def event_log(trace: Trace, cursor: int, t: Translate | None = None, last: int =
             kind_names[e.kind] = _tr(t, f"viz.kind.{e.kind}", e.kind)
         msg = f"{(e.payload or {}).get('type', '?')} {e.msg_id}" if e.msg_id else ""
         rows.append((e.i, e.step, e.time, kind_names[e.kind], e.node or "", e.peer or "", msg, e.lamport,
-                     "" if e.vc is None else fmt_vc(e.vc), _detail(e, t)))
+                     "" if e.vc is None else fmt_vc(e.vc), event_detail(e, t)))
     cols = [_tr(t, f"viz.col.{c}") for c in EVENT_LOG_COLUMNS]
     df = pd.DataFrame(rows, columns=cols)
     for c, dtype in zip(cols, ("int64", "int64", "int64", "string", "string", "string", "string", "Int64",
