@@ -13,7 +13,7 @@ import streamlit as st
 from protocols import REGISTRY
 from sim import edit
 from ui import lab_state as lab
-from ui.fault_palette import fault_palette, pending_label
+from ui.fault_palette import fault_palette, manual_picker
 from ui.lang import current_lang, md_escape, bound_t
 from ui.runner import run_json
 from ui.frame import require_app_frame
@@ -46,17 +46,10 @@ if result.choose:
     st.rerun()
 
 if manual:
-    at = edit.action_cursor(trace, cursor)
-    pending = {p["id"]: pending_label(p, t) for p in trace.pending_at(at)}
-    st.markdown(f"**{t('lab.manual.title', step=at)}**")
-    if pending:
-        col_pick, col_go = st.columns([4, 1], vertical_alignment="bottom")
-        pick = col_pick.selectbox(t("lab.manual.pick"), list(pending), key="lab.manual.pick", format_func=pending.get)
-        if col_go.button(t("lab.manual.go"), key="lab.manual.go", type="primary") and pick:
-            lab.apply_choice(sc, trace, cursor, pick)
-            st.rerun()
-    else:
-        st.caption(t("lab.manual.nothing"))
+    pick = manual_picker(trace, edit.action_cursor(trace, cursor), t)
+    if pick:
+        lab.apply_choice(sc, trace, cursor, pick)
+        st.rerun()
 
 with st.container(border=True):
     fault = fault_palette(trace, edit.action_cursor(trace, cursor), t)

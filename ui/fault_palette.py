@@ -1,4 +1,5 @@
-"""The fault palette: buttons that turn "do this now" into a fault dict for ``sim.edit.with_fault``.
+"""The fault palette and the manual-mode picker: widgets that turn "do this now" into a fault
+dict for ``sim.edit.with_fault`` or a pending id for ``sim.edit.with_choice``.
 
 Theory of operation
 -------------------
@@ -22,6 +23,19 @@ from sim.trace import Trace
 
 def pending_label(p: dict[str, Any], t: Callable[..., str]) -> str:
     return t("lab.pending_item", id=p["id"], src=p["src"], dst=p["dst"], type=p["type"], due=p["due"])
+
+
+def manual_picker(trace: Trace, cursor: int, t: Callable[..., str]) -> str | None:
+    """Manual mode: the messages and timers pending after ``cursor``; return the one the learner
+    delivers (or fires) in this run, if any. The page branches the run with it."""
+    pending = {p["id"]: pending_label(p, t) for p in trace.pending_at(cursor)}
+    st.markdown(f"**{t('lab.manual.title', step=cursor)}**")
+    if not pending:
+        st.caption(t("lab.manual.nothing"))
+        return None
+    col_pick, col_go = st.columns([4, 1], vertical_alignment="bottom")
+    pick = col_pick.selectbox(t("lab.manual.pick"), list(pending), key="lab.manual.pick", format_func=pending.get)
+    return pick if col_go.button(t("lab.manual.go"), key="lab.manual.go", type="primary") else None
 
 
 def fault_palette(trace: Trace, cursor: int, t: Callable[..., str]) -> dict[str, Any] | None:
