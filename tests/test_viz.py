@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 
 from sim.engine import run
 from sim.scenario import parse_scenario
-from sim.trace import EVENT_KINDS
+from sim.trace import EVENT_KINDS, Trace
 from ui.i18n import catalog, translator
 from viz import style
-from viz.msc import (DETAIL_LIMIT, classify_by_vc, default_window, msc_figure, msc_layout, overview_figure,
+from viz.msc import (DETAIL_LIMIT, default_window, msc_figure, msc_layout, overview_figure,
                      selected_event_indices)
 from viz.tables import event_log, invariant_badges, state_table, styled_state_table
 from viz.topology import topology_figure
@@ -33,6 +33,28 @@ MAX_TRACES = 15
 T = {"en": translator("en"), "zh": translator("zh")}
 FAULTS = [{"type": "crash", "node": "n2", "at": 30}, {"type": "restart", "node": "n2", "at": 80},
           {"type": "partition", "groups": [["n1", "n2"]], "at": 40}, {"type": "heal", "at": 90}]
+
+
+def classify_by_vc(trace: Trace, i: int) -> np.ndarray:
+    """Reference classification straight from the vector clocks (Mattern 1989): ``e → f`` iff
+    ``VC(e) ≤ VC(f)`` componentwise and ``VC(e) ≠ VC(f)``. An independent check of
+    ``sim.causality.classify`` (which ``msc_figure`` uses)."""
+    n = len(trace.events)
+    out = np.full(n, 3, dtype=np.int8)
+    has = np.fromiter((e.vc is not None for e in trace.events), dtype=bool, count=n)
+    ref = trace.events[i].vc
+    if ref is None or not has.any():
+        out[i] = 2
+        return out
+    idx = np.flatnonzero(has)
+    m = np.array([trace.events[j].vc for j in idx], dtype=np.int64)
+    a = np.asarray(ref, dtype=np.int64)
+    le = np.all(m <= a, axis=1)
+    ge = np.all(m >= a, axis=1)
+    eq = le & ge
+    out[idx] = np.where(eq, 0, np.where(le, -1, np.where(ge, 1, 0)))
+    out[i] = 2
+    return out
 
 
 def _ping(seed=3, steps=120, faults=FAULTS, loss=0.1, dup=0.2, nodes=4):

@@ -530,28 +530,6 @@ def _classify(trace: Trace, i: int) -> np.ndarray:
         return out
 
 
-def classify_by_vc(trace: Trace, i: int) -> np.ndarray:
-    """Reference classification straight from the vector clocks (Mattern 1989): ``e → f`` iff
-    ``VC(e) ≤ VC(f)`` componentwise and ``VC(e) ≠ VC(f)``. Used only by tests, as an independent
-    check of ``sim.causality.classify`` (which ``msc_figure`` uses)."""
-    n = len(trace.events)
-    out = np.full(n, 3, dtype=np.int8)
-    has = np.fromiter((e.vc is not None for e in trace.events), dtype=bool, count=n)
-    ref = trace.events[i].vc
-    if ref is None or not has.any():
-        out[i] = 2
-        return out
-    idx = np.flatnonzero(has)
-    m = np.array([trace.events[j].vc for j in idx], dtype=np.int64)
-    a = np.asarray(ref, dtype=np.int64)
-    le = np.all(m <= a, axis=1)
-    ge = np.all(m >= a, axis=1)
-    eq = le & ge
-    out[idx] = np.where(eq, 0, np.where(le, -1, np.where(ge, 1, 0)))
-    out[i] = 2
-    return out
-
-
 # ============================================================================ figure
 def default_window(trace: Trace, cursor: int, max_events: int = 400) -> tuple[int, int]:
     """``(lo_step, cursor)``: the longest window ending at the cursor with at most ``max_events``
