@@ -19,8 +19,9 @@ PURE = ("protocols", "sim", "checkers", "viz")
 FORBIDDEN_MODULES = {"streamlit", "threading", "socket", "asyncio", "time", "multiprocessing", "concurrent",
                      "subprocess", "urllib", "http", "requests", "pickle", "datetime"}
 RANK = {"protocols": 0, "sim": 1, "checkers": 2, "viz": 3, "lessons": 4, "ui": 5, "pages": 6}
-# The CLI is a front end living in sim/ only because `python -m sim` must work; it reads titles from ui.i18n.
-EXEMPT_UPWARD = {("sim/__main__.py", "ui")}
+# The CLIs are front ends living in sim/ and checkers/ only because `python -m sim|checkers` must work;
+# they read titles from ui.i18n (and the checkers' CLI its --timeout deadline from ui.deadline).
+EXEMPT_UPWARD = {("sim/__main__.py", "ui"), ("checkers/__main__.py", "ui")}
 PROTOCOL_MAY_USE = {"sim.types", "sim.protocol"}
 
 
