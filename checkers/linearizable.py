@@ -92,7 +92,7 @@ class _Sweep:
             if o.status == "ok":
                 events.append((o.ret, 1, i))
         events.sort()
-        observer = [_observes_only(o, dt) for o in ops]
+        observer = [o.status == "ok" and _observes_only(o, dt) for o in ops]
         self.returns: list[tuple[int, tuple[int, ...], tuple[int, ...], tuple[tuple[int, ...], ...]]] = []
         open_movers: list[int] = []
         open_observers: list[int] = []
@@ -114,8 +114,8 @@ class _Sweep:
             else:
                 open_movers.remove(o)
                 self.returns.append((o, tuple(open_movers), tuple(open_observers), groups))
-        self.guards = _prefix_guards(ops, [r[0] for r in self.returns]) if dt.name in ("kv", "kv-string") \
-            else [()] * len(self.returns)
+        self.guarded = dt.name in ("kv", "kv-string")
+        self.guards = _prefix_guards(ops, [r[0] for r in self.returns]) if self.guarded else [()] * len(self.returns)
 
     def admits(self, j: int, state: Any, mask: int) -> bool:
         """False if the configuration can no longer satisfy a future read (``_prefix_guards``)."""
@@ -237,37 +237,45 @@ def _depth_first(sweep: _Sweep, budget: Budget):
     if not last:
         return _Outcome(True, [])
     failed: set[tuple[int, Any, int, int]] = set()
-    returns, step, ops, eager = sweep.returns, sweep.step, sweep.ops, sweep.eager
-
-    def direct(j: int, state: Any, mask: int, imask: int, path: Any):
-        """The successor that linearizes the returning op right away, if legal (the common case)."""
-        o, _movers, observers, _groups = returns[j]
-        obit = 1 << o
-        mask, path = eager(observers, state, mask, path)
-        if not mask & obit:
-            state2 = step(state, ops[o])
-            if state2 is ILLEGAL:
-                return None
-            state = state2
-            mask, path = eager(observers, state, mask | obit, (o, path))
-        if not sweep.admits(j, state, mask):
-            return None
-        return (state, mask & ~obit, imask), path
-
+    returns, step, ops, guarded = sweep.returns, sweep.step, sweep.ops, sweep.guarded
     # a frame: [j, config, path, successors generator or None (not made yet), direct tried?]
     start = (sweep.initial, 0, 0)
     stack = [[0, start, None, None, False]]
     deepest, deepest_path, mark = 0, None, budget.used + _SLICE
     while stack:
+        budget.used += 1
         if budget.used >= mark:
             mark = budget.used + _SLICE
+            budget.tick(0)
             yield
         frame = stack[-1]
         j, config = frame[0], frame[1]
         if not frame[4]:
+            # the common case first: linearize the returning op right away (inlined for speed)
             frame[4] = True
-            budget.tick()
-            item = direct(j, *config, frame[2])
+            o, _movers, observers, _groups = returns[j]
+            obit = 1 << o
+            state, mask, imask = config
+            path = frame[2]
+            for x in observers:
+                bit = 1 << x
+                if not mask & bit and step(state, ops[x]) is not ILLEGAL:
+                    mask |= bit
+                    path = (x, path)
+            if not mask & obit:
+                state = step(state, ops[o])
+                if state is ILLEGAL:
+                    continue
+                mask |= obit
+                path = (o, path)
+                for x in observers:
+                    bit = 1 << x
+                    if not mask & bit and step(state, ops[x]) is not ILLEGAL:
+                        mask |= bit
+                        path = (x, path)
+            if guarded and not sweep.admits(j, state, mask):
+                continue
+            config2, path2 = (state, mask & ~obit, imask), path
         else:
             if frame[3] is None:
                 frame[3] = sweep.closure(j, [(*config, frame[2])], budget)
@@ -276,12 +284,10 @@ def _depth_first(sweep: _Sweep, budget: Budget):
                 failed.add((j, *config))
                 stack.pop()
                 continue
-        if item is None:
-            continue
-        config2, path2 = item
+            config2, path2 = item
         if j + 1 == last:
             return _Outcome(True, _unwind(path2))
-        if (j + 1, *config2) in failed:
+        if failed and (j + 1, *config2) in failed:
             continue
         if j + 1 > deepest:
             deepest, deepest_path = j + 1, path2
