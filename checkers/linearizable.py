@@ -404,8 +404,11 @@ def check_linearizable(history: History, budget: Budget) -> Verdict:
                 del racers[n]
     except OutOfBudget:
         return unknown(MODEL, budget)
-    points = merged_points([orders[n] for n in sorted(orders)])
-    order = sorted(points, key=lambda i: (points[i], i))
+    per_key = [orders[n] for n in sorted(orders)]
+    points = merged_points(per_key)
+    # ties between points are possible (closed intervals): keep each key's own order
+    rank = {o.id: (points[o.id], k, pos) for k, seq in enumerate(per_key) for pos, o in enumerate(seq)}
+    order = sorted(rank, key=rank.__getitem__)
     return Verdict(MODEL, "ok", (Message("chk.lin.ok", {"n": len(order)}),),
                    {"order": order, "points": points}, True, budget.used)
 
@@ -413,25 +416,29 @@ def check_linearizable(history: History, budget: Budget) -> Verdict:
 def merged_points(orders: list[list[Op]]) -> dict[int, float]:
     """Linearization points for per-key orders; each lies in its op's [call, ret].
 
-    Within one key the points strictly increase along the order (p = max(call, previous + ε),
-    never beyond ret since the order respects real time); keys are independent objects, so
-    sorting all points gives one global linearization (Herlihy & Wing, locality).
+    Within one key the points never decrease along the order: ``p = max(call, previous + ε)``
+    where ε is at most half the room left below ``bound``, the earliest return among this op
+    and every op after it (a valid order has every op called before all later ops return,
+    so the room is never negative). Keys are independent objects, so all points together
+    give one global linearization (Herlihy & Wing, locality).
     """
     points: dict[int, float] = {}
     for order in orders:
+        bounds: list[float] = []
+        bound = float("inf")
+        for o in reversed(order):
+            bound = min(bound, float(o.ret) if o.ret is not None else bound)
+            bounds.append(bound)
+        bounds.reverse()
         previous = None
-        for o in order:
+        for o, bound in zip(order, bounds):
             p = float(o.call)
             if previous is not None and p <= previous:
-                p = previous + _epsilon(o, previous)
+                room = bound - previous
+                p = previous + (min(0.01, room / 2) if room > 0 else 0.0)
             points[o.id] = p
             previous = p
     return points
-
-
-def _epsilon(o: Op, previous: float) -> float:
-    room = (float(o.ret) if o.ret is not None else previous + 1.0) - previous
-    return min(0.01, room / 2) if room > 0 else 0.0
 
 
 # ---- explaining an illegal history --------------------------------------------------------
