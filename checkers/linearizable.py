@@ -380,6 +380,10 @@ def check_linearizable(history: History, budget: Budget) -> Verdict:
         return not_applicable(MODEL, "chk.lin.untimed")
     dt = datatype_of(history)
     parts = list(_prepared(history).items())
+    for key, ops in parts:
+        orphan = _read_of_unwritten_value(ops, dt, dt.initial_state(history, key))
+        if orphan is not None:
+            return _illegal(history, key, ops, _Outcome(False, [], culprit=orphan), budget)
     sweeps = [_Sweep(ops, dt, dt.initial_state(history, key)) for key, ops in parts]
     # every partition's two searches take turns: the first illegal partition ends the check
     # (as Porcupine's parallel per-partition search does), so one hard linearizable key
@@ -411,6 +415,27 @@ def check_linearizable(history: History, budget: Budget) -> Verdict:
     order = sorted(rank, key=rank.__getitem__)
     return Verdict(MODEL, "ok", (Message("chk.lin.ok", {"n": len(order)}),),
                    {"order": order, "points": points}, True, budget.used)
+
+
+_REGISTERS = ("register", "cas-register", "etcd-register", "knossos-cas-register")
+
+
+def _read_of_unwritten_value(ops: list[Op], dt: Datatype, initial: Any) -> int | None:
+    """Index of an ok register read of a value no op writes (nor the initial value): no
+    search can explain it, so say so at once."""
+    if dt.name not in _REGISTERS:
+        return None
+    written = {initial}
+    for o in ops:
+        if o.f == "write":
+            written.add(o.input)
+        elif o.f == "cas":
+            written.add(o.input[1])
+    for i, o in enumerate(ops):
+        if o.status == "ok" and o.f == "read" and o.output not in written:
+            if not (dt.name == "knossos-cas-register" and o.output is None):
+                return i
+    return None
 
 
 def merged_points(orders: list[list[Op]]) -> dict[int, float]:
