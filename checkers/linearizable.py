@@ -47,6 +47,7 @@ from typing import Any
 
 from checkers.datatypes import ILLEGAL, Datatype, datatype_of, partitions
 from checkers.history import History, Op, show_value
+from checkers.marks import linearization_points
 from checkers.verdict import Budget, Message, OutOfBudget, Verdict, not_applicable, unknown
 
 MODEL = "linearizable"
@@ -409,7 +410,10 @@ def check_linearizable(history: History, budget: Budget) -> Verdict:
     except OutOfBudget:
         return unknown(MODEL, budget)
     per_key = [orders[n] for n in sorted(orders)]
-    points = merged_points(per_key)
+    # keys are independent objects (Herlihy & Wing, locality): points per key, then merged
+    points = {}
+    for seq in per_key:
+        points.update(linearization_points(history, [o.id for o in seq]))
     # ties between points are possible (closed intervals): keep each key's own order
     rank = {o.id: (points[o.id], k, pos) for k, seq in enumerate(per_key) for pos, o in enumerate(seq)}
     order = sorted(rank, key=rank.__getitem__)
@@ -436,34 +440,6 @@ def _read_of_unwritten_value(ops: list[Op], dt: Datatype, initial: Any) -> int |
             if not (dt.name == "knossos-cas-register" and o.output is None):
                 return i
     return None
-
-
-def merged_points(orders: list[list[Op]]) -> dict[int, float]:
-    """Linearization points for per-key orders; each lies in its op's [call, ret].
-
-    Within one key the points never decrease along the order: ``p = max(call, previous + ε)``
-    where ε is at most half the room left below ``bound``, the earliest return among this op
-    and every op after it (a valid order has every op called before all later ops return,
-    so the room is never negative). Keys are independent objects, so all points together
-    give one global linearization (Herlihy & Wing, locality).
-    """
-    points: dict[int, float] = {}
-    for order in orders:
-        bounds: list[float] = []
-        bound = float("inf")
-        for o in reversed(order):
-            bound = min(bound, float(o.ret) if o.ret is not None else bound)
-            bounds.append(bound)
-        bounds.reverse()
-        previous = None
-        for o, bound in zip(order, bounds):
-            p = float(o.call)
-            if previous is not None and p <= previous:
-                room = bound - previous
-                p = previous + (min(0.01, room / 2) if room > 0 else 0.0)
-            points[o.id] = p
-            previous = p
-    return points
 
 
 # ---- explaining an illegal history --------------------------------------------------------
