@@ -154,7 +154,7 @@ class HistoryError(ValueError):
     ``english`` is the message for logs and the CLI; the UI translates ``key`` with ``args``.
     """
 
-    def __init__(self, key: str, english: str, *, where: str = "", **args: Any):
+    def __init__(self, key: str, english: str, /, *, where: str = "", **args: Any):
         self.key = key
         self.args_ = dict(args, where=where)
         self.where = where

@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCES = [p for d in ("app.py", "pages", "ui", "sim", "viz", "lessons", "protocols", "checkers")
            for p in ([ROOT / d] if d.endswith(".py") else (ROOT / d).rglob("*.py"))]
 KEY_CALL = re.compile(r"""\b(?:t|tr|translate\(\s*\w+\s*,)\(?\s*["']([a-z][\w\-]*(?:\.[\w\-]+)+)["']""")
-ERR_KEY = re.compile(r"""["'](err\.[a-z_]+)["']""")
+ERR_KEY = re.compile(r"""["'](err\.[a-z0-9_.]+)["']""")
+# checker explanations are Message("chk....", ...) built in the pure layers, rendered later
+CHK_KEY = re.compile(r"""["'](chk\.[a-z0-9_.\-]+[a-z0-9_])["']""")
 
 
 def _placeholders(text: str) -> set[str]:
@@ -54,6 +56,7 @@ def _used_keys() -> set[str]:
         text = path.read_text(encoding="utf-8")
         keys |= {k for k in KEY_CALL.findall(text) if not k.endswith(".")}
         keys |= set(ERR_KEY.findall(text))
+        keys |= set(CHK_KEY.findall(text))
     for spec in REGISTRY.values():
         keys |= {spec.title_key, spec.summary_key}
         keys |= {p.help_key for p in spec.params if p.help_key}
