@@ -645,7 +645,8 @@ def test_porcupine_client_ids_for_named_processes():
 
 
 def test_every_history_error_key_is_in_both_catalogs():
-    sources = [ROOT / "checkers" / name for name in ("history.py", "formats.py", "from_trace.py")]
+    sources = [ROOT / "checkers" / name for name in ("history.py", "formats.py", "format_rules.py", "edn.py",
+                                                     "notation.py", "from_trace.py")]
     keys = {k for p in sources for k in re.findall(r"[\"'](err\.history\.[a-z_]+)[\"']", p.read_text())}
     assert len(keys) >= 40
     for lang in ("en", "zh"):
@@ -657,14 +658,14 @@ def test_every_history_error_key_is_in_both_catalogs():
 
 def test_messages_agree_with_where_being_given():
     """A key raised without ``where`` must not print "{where}" (it would read ": …"), and one raised
-    with it should show it. ``_err(key, english, where)`` always passes one."""
-    for name in ("formats.py", "history.py"):
+    with it should show it. ``err(key, english, where)`` always passes one."""
+    for name in ("formats.py", "format_rules.py", "edn.py", "notation.py", "history.py"):
         tree = ast.parse((ROOT / "checkers" / name).read_text())
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id in ("HistoryError", "_err") and node.args
+                    and node.func.id in ("HistoryError", "err") and node.args
                     and isinstance(node.args[0], ast.Constant)):
                 continue
             key = node.args[0].value
-            with_where = node.func.id == "_err" or any(k.arg == "where" for k in node.keywords)
+            with_where = node.func.id == "err" or any(k.arg == "where" for k in node.keywords)
             assert ("{where}" in catalog("en")[key]) == with_where, (name, node.lineno, key)
