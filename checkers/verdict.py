@@ -75,7 +75,7 @@ class Budget:
     DEFAULT_STEPS = 50_000_000
 
     def __init__(self, max_steps: int | None = None, keep_going: Callable[[], bool] | None = None,
-                 poll: int = 4096):
+                 poll: int = 256):
         self.max_steps = self.DEFAULT_STEPS if max_steps is None else max_steps
         self.keep_going = keep_going
         self.poll = poll

@@ -13,6 +13,7 @@ import streamlit as st
 from protocols import REGISTRY
 from sim import edit
 from ui import lab_state as lab
+from ui.explorer import open_in_explorer_button
 from ui.fault_palette import fault_palette, manual_picker
 from ui.lang import current_lang, md_escape, bound_t
 from ui.runner import run_json
@@ -56,6 +57,7 @@ with st.container(border=True):
 if fault:
     lab.apply_fault(sc, trace, cursor, fault)
     st.rerun()
+open_in_explorer_button(trace, cursor)
 
 if st.toggle(t("lab.static.toggle"), key="lab.static"):
     from ui.static_views import static_views

@@ -13,7 +13,7 @@ from ui.i18n import translate
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = {"pages/home.py": "core.home.title", "pages/lab.py": "lab.title",
-         "pages/clocks.py": "clocks.title"}
+         "pages/clocks.py": "clocks.title", "pages/models.py": "explorer.title"}
 
 
 def _app(lang: str) -> AppTest:
@@ -32,7 +32,7 @@ def test_every_page_renders_in_both_languages(page, lang):
     assert not at.exception, [e.value for e in at.exception]
     assert translate(lang, PAGES[page]) in [t.value for t in at.title]
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
-    assert "[" + "core." not in text and "[lab." not in text and "[clocks." not in text  # no missing keys
+    assert not any(f"[{area}." in text for area in ("core", "lab", "clocks", "explorer", "model", "chk"))  # no missing keys
 
 
 def test_language_selector_switches_to_chinese():

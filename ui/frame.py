@@ -32,6 +32,7 @@ PAGES = (
     ("home", "core.nav.home", ":material/home:"),
     ("lab", "core.nav.lab", ":material/science:"),
     ("clocks", "core.nav.clocks", ":material/schedule:"),
+    ("models", "core.nav.models", ":material/account_tree:"),
 )
 
 

@@ -26,7 +26,7 @@ from typing import Any
 from sim import trace as trace_mod
 from sim.scenario import Scenario, ScenarioError, load_scenario_text, parse_scenario
 
-MAX_UPLOAD_BYTES = 1024 * 1024  # matches server.maxUploadSize = 1 (MB) in .streamlit/config.toml
+MAX_UPLOAD_BYTES = 1024 * 1024  # scenario and trace files; the server's fence (maxUploadSize) is higher for histories
 MAX_TRACE_EVENTS = 200_000
 
 
