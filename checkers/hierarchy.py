@@ -25,6 +25,11 @@ no ``pram → eventual`` edge.
 ``node_status(verdicts)`` overlays checker verdicts on the graph. Precedence, per model:
 
 1. its own definite verdict wins: ``ok`` → ``holds``, ``illegal`` → ``violated``;
+1b. a model with no verdict of its own that implies a violated model is ``implied-violated``
+   whatever its family — pure logic: strict serializability implies linearizability, so a
+   non-linearizable history is not strictly serializable even before any transactional
+   checker exists (the Jepsen map: strict serializability "unifies serializability and
+   linearizability");
 2. a verdict that is not ``applicable`` (the model is undefined for this datatype), or no
    verdict for a transactional model (no transactional checker yet) → ``not-applicable``;
 3. otherwise (no verdict, or ``unknown`` within budget): ``implied-holds`` if some stronger
@@ -181,6 +186,9 @@ def node_status(verdicts: Mapping[str, Verdict]) -> dict[str, str]:
     violated = [m for m, s in own.items() if s == "violated"]
     out: dict[str, str] = {}
     for m in MAP_MODELS:
+        if own[m] == "not-applicable" and verdicts.get(m) is None and any(implies(m, v) for v in violated):
+            out[m] = "implied-violated"
+            continue
         if own[m] is not None:
             out[m] = own[m]
             continue

@@ -163,6 +163,9 @@ def test_a_violated_model_sinks_every_stronger_one_and_unknown_gives_way():
     status = h.node_status({"pram": _v("pram", "illegal"), "sequential": _v("sequential", "unknown")})
     assert status["pram"] == "violated"
     assert status["causal"] == status["sequential"] == status["linearizable"] == "implied-violated"
+    # pure logic reaches the transactional branch too: strict serializable ⇒ linearizable ⇒ … ⇒ PRAM
+    assert status["strict-serializable"] == "implied-violated"
+    assert status["serializable"] == status["read-committed"] == "not-applicable"
     assert status["read-your-writes"] == status["eventual"] == status["writes-follow-reads"] == "unknown"
 
 

@@ -52,18 +52,18 @@ LAYOUT: dict[str, tuple[float, float, str, float, float]] = {
     "pram": (7.4, 2, "middle left", -0.36, 0.24),
     "eventual": (11.6, 2, "bottom center", 0.36, 0.22),
     "read-uncommitted": (1.9, 1, "middle right", -0.36, 0.0),
-    "monotonic-reads": (6.0, 1, "bottom center", -0.36, 0.22),
-    "monotonic-writes": (7.4, 1, "bottom center", 0.36, 0.22),
-    "read-your-writes": (8.8, 1, "bottom center", 0.36, 0.22),
-    "writes-follow-reads": (10.2, 1, "bottom center", 0.36, 0.22),
+    "monotonic-reads": (5.9, 1, "bottom center", -0.36, 0.22),
+    "monotonic-writes": (7.4, 0.45, "bottom center", 0.36, 0.22),
+    "read-your-writes": (8.9, 1, "bottom center", 0.36, 0.22),
+    "writes-follow-reads": (10.4, 0.45, "bottom center", 0.36, 0.22),
 }
-X_RANGE = (-0.9, 12.6)
-Y_RANGE = (0.2, 6.8)
+X_RANGE = (-1.4, 12.6)
+Y_RANGE = (-0.8, 7.05)  # the session row is staggered (y = 1 and 0.45) so its labels never touch
 # family bands: (x0, x1, y0, y1) in data coordinates, drawn behind everything
 BANDS: dict[str, tuple[float, float, float, float]] = {
     "transactional": (-0.8, 5.3, 0.5, 6.45),
     "single-object": (5.45, 12.5, 1.5, 6.45),
-    "session": (5.45, 12.5, 0.25, 1.4),
+    "session": (5.45, 12.5, -0.75, 1.4),
 }
 BAND_FILL = {"transactional": "rgba(86,180,233,0.08)", "single-object": "rgba(0,158,115,0.07)",
              "session": "rgba(230,159,0,0.08)"}
@@ -96,7 +96,7 @@ def hierarchy_figure(status: Mapping[str, str], tr: Translate, selected: str | N
         traces.append(_selected_trace(selected, tr))
     traces += _legend_traces(tr)
     layout = dict(
-        height=760, margin=dict(l=10, r=10, t=44, b=10), font=dict(size=FONT_SIZE),
+        height=820, margin=dict(l=10, r=10, t=44, b=10), font=dict(size=FONT_SIZE),
         hoverlabel=dict(font=dict(size=14)), hovermode="closest", clickmode="event+select", dragmode=False,
         showlegend=True, legend=dict(orientation="h", x=0.0, xanchor="left", y=0.0, yanchor="top", font=dict(size=14)),
         xaxis=dict(range=list(X_RANGE), visible=False, fixedrange=True),
@@ -113,7 +113,7 @@ def hierarchy_figure(status: Mapping[str, str], tr: Translate, selected: str | N
 # ---------------------------------------------------------------------------- nodes
 def _wrap(text: str, width: int = 13) -> str:
     """Long names on two lines (spaces only: Chinese names are short and unspaced)."""
-    return "<br>".join(textwrap.wrap(text, width)) or text
+    return "<br>".join(textwrap.wrap(text, width, break_long_words=False)) or text
 
 
 def _node_hover(g: Any, model: str, state: str, tr: Translate) -> str:
