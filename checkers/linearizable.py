@@ -64,6 +64,9 @@ class _Outcome:
     culprit: int | None = None  # index of the op that could not be linearized
 
 
+_READS = frozenset({"read", "get"})
+
+
 def _observes_only(op: Op, dt: Datatype) -> bool:
     """True if ``op`` never changes any state: a read, a failed CAS, a read-only transaction.
 
@@ -72,9 +75,10 @@ def _observes_only(op: Op, dt: Datatype) -> bool:
     """
     if op.status != "ok":
         return False
-    if dt.rw(op) == "r" or (op.f == "cas" and op.output is False):
+    f = op.f
+    if f in _READS or (f == "cas" and op.output is False):
         return True
-    return op.f == "txn" and op.output is not None and all(m[0] == "read" for m in op.output)
+    return f == "txn" and op.output is not None and all(m[0] == "read" for m in op.output)
 
 
 class _Sweep:

@@ -105,6 +105,7 @@ WFR = "writes-follow-reads"
 EVENTUAL = "eventual"
 INIT = -1  # rf source "the initial value"
 CORE_MAX_OPS = 200  # larger failing histories get no minimal core (the culprit still shows)
+CORE_MIN_STEPS = 5_000  # core search steps allowed beyond what the verdict itself used
 SHOW_MAX = 14  # op labels shown in one explanation line
 
 
@@ -812,7 +813,10 @@ def _core(model: _Model, prep: _Prep, found: _Found, budget: Budget) -> list[int
     near = set(found.longest) | {found.culprit}
     start.sort(key=lambda i: (i in near, i == found.culprit, -i))
     current = [prep.ops[i].id for i in start]
-    sub = Budget(max_steps=max(0, budget.max_steps - budget.used), keep_going=budget.keep_going)
+    # the explanation may cost about as much as the verdict did, never unboundedly more: a
+    # core that runs out of steps is still sound, only less minimal
+    sub = Budget(max_steps=min(max(0, budget.max_steps - budget.used), CORE_MIN_STEPS + budget.used),
+                 keep_going=budget.keep_going)
 
     def still_fails(ids: list[int]) -> bool:
         trial = _prepare(history.restricted(ids))
