@@ -48,6 +48,7 @@ from typing import Any
 from checkers.datatypes import ILLEGAL, Datatype, datatype_of, partitions
 from checkers.history import History, Op, show_value
 from checkers.marks import linearization_points
+from checkers.search import unwind
 from checkers.verdict import Budget, Message, OutOfBudget, Verdict, not_applicable, unknown
 
 MODEL = "linearizable"
@@ -291,7 +292,7 @@ def _depth_first(sweep: _Sweep, budget: Budget):
                 continue
             config2, path2 = item
         if j + 1 == last:
-            return _Outcome(True, _unwind(path2))
+            return _Outcome(True, unwind(path2))
         if failed and (j + 1, *config2) in failed:
             continue
         if j + 1 > deepest:
@@ -299,7 +300,7 @@ def _depth_first(sweep: _Sweep, budget: Budget):
         if len(failed) > MAX_CONFIGS:
             raise OutOfBudget
         stack.append([j + 1, config2, path2, None, False])
-    return _Outcome(False, _unwind(deepest_path), culprit=returns[deepest][0])
+    return _Outcome(False, unwind(deepest_path), culprit=returns[deepest][0])
 
 
 def _breadth_first(sweep: _Sweep, budget: Budget):
@@ -317,9 +318,9 @@ def _breadth_first(sweep: _Sweep, budget: Budget):
                 yield
         if not results:
             longest = max(configs.values(), key=_path_len)
-            return _Outcome(False, _unwind(longest), culprit=o)
+            return _Outcome(False, unwind(longest), culprit=o)
         configs = _drop_dominated(results)
-    return _Outcome(True, _unwind(next(iter(configs.values()))))
+    return _Outcome(True, unwind(next(iter(configs.values()))))
 
 
 def _search(ops: list[Op], dt: Datatype, initial: Any, budget: Budget) -> _Outcome:
@@ -351,15 +352,6 @@ def _drop_dominated(results: dict[tuple[Any, int, int], Any]) -> dict[tuple[Any,
                 kept.append(im)
         for im in kept:
             out[(state, mask, im)] = results[(state, mask, im)]
-    return out
-
-
-def _unwind(path: Any) -> list[int]:
-    out = []
-    while path is not None:
-        out.append(path[0])
-        path = path[1]
-    out.reverse()
     return out
 
 

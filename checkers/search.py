@@ -240,7 +240,7 @@ class _Engine:
             length += placed
             budget.tick(1 + work // 16)
             if mask & self.mandatory == self.mandatory:
-                return Outcome(True, _unwind(path))
+                return Outcome(True, unwind(path))
             config = (mask, state)
             if config in seen:
                 continue
@@ -260,7 +260,7 @@ class _Engine:
                     stack.append((mask | bit, state, path, length))
                 else:
                     stack.append((mask | bit, new, (node, path), length + 1))
-        return Outcome(False, _unwind(best_path), best_culprit)
+        return Outcome(False, unwind(best_path), best_culprit)
 
     def _stuck(self, mask: int) -> int | None:
         """The culprit of a dead end: the first available mandatory node, else the first left."""
@@ -567,7 +567,8 @@ class _RegisterEngine(_Engine):
         return [move for _rank, move in ranked] + skips
 
 
-def _unwind(path: Any) -> list[int]:
+def unwind(path: Any) -> list[int]:
+    """A search path kept as nested ``(item, previous)`` pairs, as a list, first item first."""
     out = []
     while path is not None:
         out.append(path[0])
