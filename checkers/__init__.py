@@ -23,6 +23,8 @@ writes-follow-reads
 eventual               ``checkers.views``          finite-history reading: every read returns a
                                                    written or initial value and program order ∪
                                                    reads-from is acyclic
+(eventual, replicated  ``checkers.convergence``    replicas agree on every key once the run is
+runs)                                              quiescent (Vogels 2009; Shapiro et al. 2011)
 =====================  ==========================  ============================================
 
 Witness vocabulary (all op references are ``Op.id`` of the checked history):
