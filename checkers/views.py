@@ -65,8 +65,8 @@ reads hit different servers cannot see the order in which one server applied two
 Algorithm: each view (or the one order) is a search for a legal linear extension,
 ``checkers.search`` (memoised depth-first search with dominance pruning and saturation of
 the orders the reads force). Sequential consistency is never split by key: it is not
-compositional (Herlihy & Wing 1990 §3.5), and neither are causal memory and PRAM, whose
-orders cross keys. With duplicate values, only the sources of *global* reads (those followed
+compositional (Herlihy & Wing 1990 show it is not a local property), and neither are
+causal memory and PRAM, whose orders cross keys. With duplicate values, only the sources of *global* reads (those followed
 by a write of their process) are searched, with relaxations pruning whole subtrees
 (``_find_with_rf``); any other read's source is whichever write its own view puts last.
 
