@@ -10,7 +10,7 @@ import importlib
 
 from sim.protocol import ProtocolSpec
 
-_MODULES = ("ping", "two_phase_commit", "logical_clocks")
+_MODULES = ("ping", "two_phase_commit", "logical_clocks", "paxos", "raft")
 
 
 def _load() -> dict[str, ProtocolSpec]:

@@ -171,5 +171,9 @@ def test_lab_static_views_behind_toggle():
 
 def test_lab_offers_teaching_protocols_only():
     at = _lab("en")
-    assert at.selectbox(key="lab.w.protocol").options == [translate("en", "proto.two-phase-commit.title"),
-                                                          translate("en", "proto.logical-clocks.title")]
+    from protocols import REGISTRY
+
+    options = at.selectbox(key="lab.w.protocol").options
+    assert options[:2] == [translate("en", "proto.two-phase-commit.title"), translate("en", "proto.logical-clocks.title")]
+    assert options == [translate("en", spec.title_key) for spec in REGISTRY.values() if spec.teaching]
+    assert translate("en", "proto.ping.title") not in options
