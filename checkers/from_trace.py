@@ -76,7 +76,11 @@ def history_from_trace(trace: "Trace", upto_step: int | None = None
             busy.discard(process_of[op_id])
             returns[op_id] = e
     ops = [_op(op_id, process_of[op_id], inv, returns.get(op_id), clock) for op_id, inv in invokes.items()]
-    history = History(ops=tuple(ops), datatype=_datatype(ops), initial={}, timed=True)
+    datatype = _datatype(ops)
+    # the simulator's stores answer a read of a key nobody wrote with None (absent), not with
+    # the "" of Porcupine's kv model, so every key starts absent
+    initial = {o.key: None for o in ops} if datatype == "kv" else {}
+    history = History(ops=tuple(ops), datatype=datatype, initial=initial, timed=True)
     mapping = {op_id: (inv.i, returns[op_id].i if op_id in returns else None) for op_id, inv in invokes.items()}
     return check_well_formed(history), mapping
 

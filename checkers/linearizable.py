@@ -120,13 +120,15 @@ class _Sweep:
             else:
                 open_movers.remove(o)
                 self.returns.append((o, tuple(open_movers), tuple(open_observers), groups))
-        self.guarded = dt.name in ("kv", "kv-string")
+        self.guarded = dt.name in ("kv", "kv-string") and any(o.f == "append" for o in ops)
         self.guards = _prefix_guards(ops, [r[0] for r in self.returns]) if self.guarded else [()] * len(self.returns)
 
     def admits(self, j: int, state: Any, mask: int) -> bool:
         """False if the configuration can no longer satisfy a future read (``_prefix_guards``)."""
+        if state is not None and not isinstance(state, str):
+            return True  # a put of a non-string: the prefix argument says nothing
         for bit, output in self.guards[j]:
-            if not mask & bit and not output.startswith(state):
+            if not mask & bit and isinstance(output, str) and not output.startswith(state or ""):
                 return False
         return True
 

@@ -442,3 +442,27 @@ def test_split_vote_preset_has_a_term_without_a_leader():
                          if e.kind == "note" and e.detail["key"] == key}
     cands, won = terms("raft.become_candidate"), terms("raft.become_leader")
     assert 1 in cands and 1 not in won and won == {2}
+
+
+def test_raft_kv_client_histories_are_linearizable():
+    """Issue 3's checker on Raft-KV runs: what clients saw is linearizable, including reads of
+    a key nobody wrote yet (absent, not "") and redirects (a definite no-op)."""
+    from checkers import check
+    from checkers.from_trace import history_from_trace
+    from sim.engine import run
+    from sim.scenario import parse_scenario
+
+    ops = [{"at": 300 + 37 * i, "node": f"s{1 + i % 3}", "client": f"c{i % 4}",
+            "op": {"f": "get", "key": "y"} if i % 3 == 0 else {"f": "put", "key": "xy"[i % 2], "value": i}}
+           for i in range(24)]
+    checked = 0
+    for seed in range(6):
+        scenario = parse_scenario({"protocol": "raft", "seed": seed, "params": {"nodes": 3, "horizon_ticks": 1500},
+                                   "network": {"loss": 0.05, "latency": {"kind": "uniform", "low": 5, "high": 25}},
+                                   "workload": ops})
+        history, _ = history_from_trace(run(scenario))
+        assert history.datatype == "kv" and history.ops
+        verdict = check(history, "linearizable")
+        assert verdict.result == "ok", (seed, verdict.explanation)
+        checked += sum(o.status == "ok" for o in history.ops)
+    assert checked > 20
