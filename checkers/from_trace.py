@@ -7,10 +7,15 @@ Theory of operation
 effect (``detail = {"client", "result"}``). ``history_from_trace`` pairs them into ops,
 like Jepsen pairs invocations with completions:
 
-* **Pairing.** A return completes the oldest outstanding invocation of its client at the
-  replying node, else the oldest outstanding invocation of its client anywhere (a reply may
-  come from a node the request was forwarded to). A return with nothing outstanding (a
-  repeated reply) is ignored: the op already completed.
+* **Pairing.** A reply names its client, not its request. It completes the client's one
+  outstanding invocation at the replying node, or — if there is none there — the client's
+  one outstanding invocation anywhere (a request forwarded to another node). If that is
+  ambiguous (two requests of the client outstanding at the node, e.g. a Raft leader that
+  appended one request and then, deposed, redirects the next one at once), no pairing can
+  be trusted: the client is *tainted*, and from then on all its outstanding and later ops
+  are ``info`` (they may or may not have taken effect; their outputs are not claimed).
+  That is sound — it never makes a correct run look non-linearizable — and it only costs
+  outputs. A return with nothing outstanding (a repeated reply) is ignored.
 * **Status.** A result ``{"ok": false, ...}`` or with an ``"error"`` field → ``fail`` (it
   had no effect: Knossos's reading, also for a cas whose compare failed); any other
   result → ``ok``; no return by ``upto_step`` → ``info`` (indeterminate, ``ret`` None).
@@ -60,6 +65,7 @@ def history_from_trace(trace: "Trace", upto_step: int | None = None
     process_of: dict[int, str] = {}
     outstanding: dict[str, list[int]] = {}  # client -> op ids not yet returned, oldest first
     busy: set[str] = set()  # processes with an outstanding op
+    tainted: set[str] = set()  # clients whose replies can no longer be paired for sure
     for e in events:
         client = str(e.detail.get("client"))
         if e.kind == "invoke":
@@ -68,10 +74,14 @@ def history_from_trace(trace: "Trace", upto_step: int | None = None
             process_of[op_id] = _free_process(client, busy)
             busy.add(process_of[op_id])
             outstanding.setdefault(client, []).append(op_id)
-        else:
-            op_id = _match_return(e, outstanding.get(client, []), invokes)
-            if op_id is None:
+        elif client not in tainted:
+            candidates = _reply_candidates(e, outstanding.get(client, []), invokes)
+            if len(candidates) > 1:
+                tainted.add(client)  # every op of this client still open stays info
+                continue
+            if not candidates:
                 continue  # a repeated reply: its op already completed
+            op_id = candidates[0]
             outstanding[client].remove(op_id)
             busy.discard(process_of[op_id])
             returns[op_id] = e
@@ -105,11 +115,10 @@ def _free_process(client: str, busy: set[str]) -> str:
     return f"{client}#{k}"
 
 
-def _match_return(ret: Any, candidates: list[int], invokes: Mapping[int, Any]) -> int | None:
-    for op_id in candidates:  # oldest first: prefer the node the request went to
-        if invokes[op_id].node == ret.node:
-            return op_id
-    return candidates[0] if candidates else None
+def _reply_candidates(ret: Any, outstanding: list[int], invokes: Mapping[int, Any]) -> list[int]:
+    """The outstanding ops this reply may complete: those sent to the replying node, else all."""
+    at_node = [op_id for op_id in outstanding if invokes[op_id].node == ret.node]
+    return at_node or list(outstanding)
 
 
 def _op(op_id: int, process: str, inv: Any, ret: Any | None, clock: Mapping[int, int]) -> Op:

@@ -140,7 +140,17 @@ def message_to_json(msg: Any) -> dict[str, Any]:
 
 def to_json_value(value: Any) -> Any:
     """Copy ``value`` into fresh JSON-compatible data (tuples and sets become lists)."""
-    if type(value) in _SCALARS or isinstance(value, (bool, int, float, str)):
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    # exact types first: node state is mostly plain dicts and lists, and an isinstance check
+    # against the ``Mapping`` ABC costs ~10x a type lookup on this hot path (every step)
+    if kind is dict:
+        return {k if type(k) is str else str(k): v if type(v) in _SCALARS else to_json_value(v)
+                for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [v if type(v) in _SCALARS else to_json_value(v) for v in value]
+    if isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, Mapping):
         return {str(k): to_json_value(v) for k, v in value.items()}

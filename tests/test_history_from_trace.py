@@ -198,6 +198,23 @@ def test_a_reply_from_another_node_and_a_repeated_reply():
     assert mapping == {0: (0, 1)} and history.ops[0].status == "ok" and history.ops[0].output is None
 
 
+def test_an_ambiguous_reply_taints_its_client_instead_of_guessing():
+    # a deposed Raft leader: it appended c's put (answered only if committed) and at once
+    # redirects c's next request — a reply names its client, not which request it answers
+    trace = fake_trace(("invoke", 0, "n1", {"client": "c", "op": {"f": "put", "key": "x", "value": 1}}),
+                       ("invoke", 1, "n1", {"client": "c", "op": {"f": "put", "key": "x", "value": 2}}),
+                       ("return", 2, "n1", {"client": "c", "result": {"error": "not_leader"}}),
+                       ("invoke", 3, "n2", {"client": "c", "op": {"f": "get", "key": "x"}}),
+                       ("return", 4, "n2", {"client": "c", "result": {"ok": True, "value": 1}}),
+                       ("invoke", 5, "n2", {"client": "d", "op": {"f": "get", "key": "x"}}),
+                       ("return", 6, "n2", {"client": "d", "result": {"ok": True, "value": 1}}))
+    history, mapping = history_from_trace(trace)
+    # neither put may be called failed (the first may well have been committed), and c's
+    # later get is not claimed either; the other client is unaffected
+    assert [o.status for o in history.ops] == ["info", "info", "info", "ok"]
+    assert mapping[3] == (5, 6)
+
+
 @pytest.mark.parametrize("request_,expected", [
     ({"f": "read", "key": "x"}, ("read", "x", None)),
     ({"type": "write", "key": 7, "value": [1, 2]}, ("write", "7", (1, 2))),
