@@ -66,9 +66,10 @@ Algorithm: each view (or the one order) is a search for a legal linear extension
 ``checkers.search`` (memoised depth-first search with dominance pruning and saturation of
 the orders the reads force). Sequential consistency is never split by key: it is not
 compositional (Herlihy & Wing 1990 show it is not a local property), and neither are
-causal memory and PRAM, whose orders cross keys. With duplicate values, only the sources of *global* reads (those followed
-by a write of their process) are searched, with relaxations pruning whole subtrees
-(``_find_with_rf``); any other read's source is whichever write its own view puts last.
+causal memory and PRAM, whose orders cross keys. With duplicate values, only the sources of
+*global* reads (those followed by a write of their process) are searched, with relaxations
+pruning whole subtrees (``_find_with_rf``); any other read's source is whichever write its
+own view puts last.
 
 Verdict witnesses (vocabulary of ``checkers/__init__``): ``ok`` — ``order`` (sequential),
 ``views`` (per-process models; causal and writes-follow-reads add the rf ``edges`` used),

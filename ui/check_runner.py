@@ -126,10 +126,6 @@ def clear_cancel() -> None:
     st.session_state.pop(CANCEL_KEY, None)
 
 
-def was_cancelled(history_json: str, seconds: float) -> bool:
-    return st.session_state.get(CANCEL_KEY) == result_key(history_json, seconds)
-
-
 def run_checks(history: History, history_json: str, seconds: float,
                t: Callable[..., str]) -> Mapping[str, Verdict] | None:
     """Every model's verdict on ``history`` (from the cache when possible); ``None`` if the
