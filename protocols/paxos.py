@@ -57,7 +57,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.protocol import Bug, Invariant, Param, ProtocolSpec, Violation
+from sim.protocol import Bug, Invariant, LogEntry, Param, ProtocolSpec, ReplicaView, Violation
 from sim.types import CancelTimer, ClientRequest, Deliver, Node, Note, Reply, Restart, Send, SetTimer, Timer
 
 RETRY = "proposer_retry"
@@ -464,6 +464,29 @@ def _default_workload(params):
              "op": {"type": "propose", "value": "ABCDE"[i]}} for i in range(params["proposers"])]
 
 
+
+def replica_view(state) -> ReplicaView | None:
+    """A node's snapshot as the Lab's consensus views read it: single-decree Paxos is a log of one slot.
+
+    Acceptor: epoch = promised ballot, slot 1 = its accepted (ballot, value), never known
+    chosen by the acceptor itself. Proposer: epoch = its current ballot, slot 1 = the value it
+    knows chosen. Learner: slot 1 = the value it learned (chosen by definition, epoch unknown: 0).
+    """
+    if "promised_n" in state:
+        v = state.get("accepted_v")
+        slot = (LogEntry(index=1, epoch=state.get("accepted_n") or 0, label=str(v), committed=False),) if v else ()
+        return ReplicaView(role="acceptor", epoch=state.get("promised_n") or 0, entries=slot, up=True)
+    if "round" in state:
+        v = state.get("chosen_v")
+        slot = (LogEntry(index=1, epoch=state.get("ballot") or 0, label=str(v), committed=True),) if v else ()
+        return ReplicaView(role="proposer", epoch=state.get("ballot") or 0, entries=slot,
+                           up=state.get("phase") is not None)
+    if "learned" in state:
+        v = state.get("learned")
+        slot = (LogEntry(index=1, epoch=0, label=str(v), committed=True),) if v else ()
+        return ReplicaView(role="learner", epoch=0, entries=slot, up=state.get("votes") is not None)
+    return None
+
 SPEC = ProtocolSpec(
     id="paxos",
     title_key="proto.paxos.title",
@@ -487,4 +510,6 @@ SPEC = ProtocolSpec(
     node_ids=node_ids,
     make_node=_make_node,
     default_workload=_default_workload,
+    replica_view=replica_view,
+    epoch_key="paxos.epoch",
 )

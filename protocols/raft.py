@@ -64,7 +64,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.protocol import Bug, Invariant, Param, ProtocolSpec, Violation
+from sim.protocol import Bug, Invariant, LogEntry, Param, ProtocolSpec, ReplicaView, Violation
 from sim.types import CancelTimer, ClientRequest, Deliver, Node, Note, Reply, Restart, Send, SetTimer, Start, Timer
 
 FOLLOWER, CANDIDATE, LEADER = "follower", "candidate", "leader"
@@ -450,6 +450,20 @@ INVARIANTS = (
 )
 
 
+def replica_view(state) -> ReplicaView:
+    """A server's snapshot as the Lab's consensus views read it (role, term, log, committed prefix).
+
+    Applied entries are committed (§5.4.2), so a crashed server, whose ``commit_index`` is
+    volatile and gone, still shows the prefix it had applied (the ``applied`` history variable).
+    """
+    up = state.get("role") is not None
+    committed = max(state.get("commit_index") or 0, len(state.get("applied") or ()))
+    entries = tuple(LogEntry(index=i, epoch=e["term"], label=entry_label(e), committed=i <= committed)
+                    for i, e in enumerate(state.get("log") or (), start=1))
+    return ReplicaView(role=state.get("role") or FOLLOWER, epoch=state.get("current_term") or 0,
+                       entries=entries, up=up)
+
+
 def _default_workload(params):
     ids = server_ids(params)
     return [{"at": 400, "node": ids[0], "client": "c1", "op": {"f": "put", "key": "x", "value": 1}},
@@ -487,4 +501,6 @@ SPEC = ProtocolSpec(
     node_ids=server_ids,
     make_node=lambda node_id, ids, params, bug, rng: Server(node_id, ids, params, bug, rng),
     default_workload=_default_workload,
+    replica_view=replica_view,
+    epoch_key="raft.epoch",
 )

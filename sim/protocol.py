@@ -7,6 +7,11 @@ hard bounds, its bug variants, its named invariants, ``node_ids`` (the node ids 
 parameters) and ``make_node`` (builds one node). ``protocols.REGISTRY`` collects them;
 nothing else needs to know a protocol by name. Titles and descriptions are translation keys (``ui/i18n``), never prose here.
 
+A consensus protocol may also give ``replica_view``: a pure reading of one node's snapshot
+as a ``ReplicaView`` (live role, epoch — Raft's term or a Paxos ballot — and its log as
+``LogEntry`` rows). The Protocol Lab's term timeline, log matrix and topology markers are
+drawn from it, so they work for every protocol that provides one and for no other.
+
 An invariant is a pure predicate over every node's state (``{node_id: snapshot}``),
 returning ``None`` when it holds or an explanation (a translation key with arguments)
 when it is violated. It is evaluated after every step of every run.
@@ -38,6 +43,26 @@ class Invariant:
     source: str  # citation, e.g. "Gray & Lamport 2006, TCommit.tla"
     description_key: str
     label_key: str = ""  # short translated label for badges; the canonical ``name`` is used when empty
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One slot of a replicated log as a view shows it."""
+
+    index: int  # 1-based log index (Raft) or slot number (Multi-Paxos)
+    epoch: int  # the term (Raft) or ballot that wrote it
+    label: str  # what it holds, short, e.g. "put x=1"; equal labels at an index mean equal entries
+    committed: bool  # this node knows it is committed / decided
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaView:
+    """A node's snapshot read as a replica: live role, epoch and log (see the module doc)."""
+
+    role: str  # live role id; translated as ``viz.role.<role>``
+    epoch: int  # current term / highest ballot seen (0: none yet)
+    entries: tuple[LogEntry, ...] = ()
+    up: bool = True  # False while crashed (the snapshot then holds durable fields only)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +116,10 @@ class ProtocolSpec:
     # False for protocols that exist for benchmarks and smoke tests: the lab's protocol box omits
     # them (scenario files, share links and the CLI still accept them)
     teaching: bool = True
+    # consensus protocols: read one node's snapshot as a replica (role, epoch, log); None for others
+    replica_view: Callable[[Mapping[str, Any]], ReplicaView | None] | None = None
+    # translation key naming the epoch ("Term" for Raft, "Ballot" for Paxos)
+    epoch_key: str = ""
 
     def param(self, name: str) -> Param:
         for p in self.params:
