@@ -42,7 +42,7 @@ from typing import Any, Callable, Mapping, NamedTuple
 from protocols import REGISTRY
 from sim.protocol import ProtocolSpec
 from sim.scenario import ClientOp, Fault, Scenario
-from sim.trace import TIMERS_FIELD, Event, StepInfo, Trace
+from sim.trace import SPLICE_FIELD, TIMERS_FIELD, Event, StepInfo, Trace
 from sim.types import _SCALARS
 from sim.types import (CancelTimer, ClientRequest, Deliver, Node, Note, Reply, Restart, Send, SetTimer, Start,
                        Timer, message_to_json, to_json_value)
@@ -72,8 +72,9 @@ _new_flight = functools.partial(tuple.__new__, _Flight)
 class Simulation:
     """One run in progress. Use ``run()``; this class is its working memory."""
 
-    def __init__(self, scenario: Scenario, spec: ProtocolSpec | None = None) -> None:
+    def __init__(self, scenario: Scenario, spec: ProtocolSpec | None = None, *, verify_logs: bool = False) -> None:
         self.sc = scenario
+        self.verify_logs = verify_logs  # tests: check the ``Node.LOGS`` contract after every step
         self.spec = spec or REGISTRY[scenario.protocol]
         self.params = self.spec.resolve_params(scenario.params)
         self.node_ids = self.spec.node_ids(self.params)
@@ -116,6 +117,8 @@ class Simulation:
         self.diffs: list[dict[str, dict[str, Any]]] = []
         self.current: dict[str, dict[str, Any]] = {n: {} for n in self.node_ids}
         self.touched: list[str] = []
+        self.log_src: dict[str, dict[str, tuple[list, int]]] = {n: {} for n in self.node_ids}  # LOGS: (list, len)
+        self.json_memo: dict[int, tuple[Any, Any]] = {}  # id(log item) -> (item, its JSON), items are immutable
         self.inv_status: dict[str, Any] = {inv.name: None for inv in self.spec.invariants}
         self.inv_changes: list[tuple[int, str, Any]] = []
         self.choice_pos = 0
@@ -338,13 +341,26 @@ class Simulation:
             obj = self.nodes[node]
             cur = self.current[node]
             changed: dict[str, Any] = {}
+            splices: dict[str, list] = {}
             if self.up[node]:
+                logs = obj.LOGS
                 for name in obj.DURABLE + obj.VOLATILE:
                     v = getattr(obj, name)
-                    if type(v) not in _SCALARS:
+                    if logs and name in logs and type(v) is list:
+                        old = cur.get(name)
+                        if type(old) is list:
+                            splice = self._log_splice(node, name, v, old)
+                            if splice is not None:
+                                splices[name] = splice
+                            continue
+                        self.log_src[node][name] = (v, len(v))
+                        v = [self._log_item_json(x) for x in v]
+                    elif type(v) not in _SCALARS:
                         v = to_json_value(v)
                     if name not in cur or cur[name] != v:
                         changed[name] = v
+                if self.verify_logs:
+                    self._verify_logs(node, obj, cur, changed)
             else:  # crashed: only what is on disk survives; volatile fields are gone
                 saved = self.disk.get(node, {})
                 for name in obj.DURABLE + obj.VOLATILE:
@@ -357,14 +373,69 @@ class Simulation:
                 changed[TIMERS_FIELD] = timers
             if changed:
                 cur.update(changed)
+            if splices:  # ``cur`` already holds the spliced lists (see _log_splice)
+                changed[SPLICE_FIELD] = splices
+            if changed:
                 diff[node] = changed
         self.diffs.append(diff)
         if diff and self.spec.invariants:
-            self._check_invariants()
+            self._check_invariants(diff)
 
-    def _check_invariants(self) -> None:
+    def _log_splice(self, node: str, name: str, v: list, old: list) -> list | None:
+        """``[start, new items]`` turning the recorded JSON ``old`` into ``v``, or None if unchanged.
+
+        Under the ``Node.LOGS`` contract the common case costs O(appended items): the same
+        list object only grew, or a new list whose first ``len(old)`` items are the old ones
+        (compared by identity first, in C). Anything else (truncation, a restored node) falls
+        back to finding the common prefix of the JSON values.
+        """
+        src = self.log_src[node].get(name)
+        self.log_src[node][name] = (v, len(v))
+        n = len(v)
+        if src is not None and n >= src[1] == len(old) and (src[0] is v or v[:src[1]] == src[0][:src[1]]):
+            start = src[1]
+            if start == n:
+                return None
+            items = [self._log_item_json(x) for x in v[start:]]
+        else:
+            new = [self._log_item_json(x) for x in v]
+            start, m = 0, min(n, len(old))
+            while start < m and new[start] == old[start]:
+                start += 1
+            if start == n == len(old):
+                return None
+            items = new[start:]
+        self.current[node][name] = old[:start] + items
+        return [start, items]
+
+    def _log_item_json(self, x: Any) -> Any:
+        """The JSON of a log item, converted once and shared by every node holding it (items are
+        immutable by contract), so equal logs on two nodes compare by identity, fast."""
+        if type(x) in _SCALARS:
+            return x
+        hit = self.json_memo.get(id(x))
+        if hit is not None and hit[0] is x:
+            return hit[1]
+        j = to_json_value(x)
+        self.json_memo[id(x)] = (x, j)
+        if j is not x:  # a restarted node's log holds these very JSON items: keep them shared
+            self.json_memo[id(j)] = (j, j)
+        return j
+
+    def _verify_logs(self, node: str, obj: Node, cur: Mapping[str, Any], changed: Mapping[str, Any]) -> None:
+        """Tests only: the recorded state must equal a full copy of the node (``Node.LOGS`` contract)."""
+        for name in obj.DURABLE + obj.VOLATILE:
+            want = to_json_value(getattr(obj, name))
+            got = changed[name] if name in changed else cur.get(name)
+            if got != want:
+                raise AssertionError(f"{node}.{name} breaks the Node.LOGS contract: recorded {got!r}, is {want!r}")
+
+    def _check_invariants(self, diff: Mapping[str, Mapping[str, Any]]) -> None:
         step = len(self.steps) - 1
         for inv in self.spec.invariants:
+            if inv.reads and not any(name in ch or name in ch.get(SPLICE_FIELD, ()) for ch in diff.values()
+                                     for name in inv.reads):
+                continue  # nothing it reads changed: its verdict cannot have changed either
             v = inv.check(self.current)
             vj = None if v is None else {"key": v.key, "args": to_json_value(v.args)}
             if vj != self.inv_status[inv.name]:

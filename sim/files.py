@@ -53,7 +53,7 @@ def _load_trace(data: bytes) -> Loaded:
         raise ScenarioError("", "err.not_mapping", "must be a mapping of fields")
     if doc.get("format") != trace_mod.FORMAT:
         raise ScenarioError("format", "err.format", f"must be '{trace_mod.FORMAT}'", expected=trace_mod.FORMAT)
-    if doc.get("version") != trace_mod.VERSION:
+    if doc.get("version") not in trace_mod.READABLE_VERSIONS:  # only the scenario and events are read
         raise ScenarioError("version", "err.version", f"unsupported version (this app reads version "
                             f"{trace_mod.VERSION})", v=trace_mod.VERSION)
     raw = doc.get("scenario")

@@ -43,6 +43,9 @@ class Invariant:
     source: str  # citation, e.g. "Gray & Lamport 2006, TCommit.tla"
     description_key: str
     label_key: str = ""  # short translated label for badges; the canonical ``name`` is used when empty
+    # the state fields ``check`` reads; when given, the simulator re-checks only after a step that
+    # changed one of them (the verdict is a function of those fields), empty = after every step
+    reads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,11 @@ the Lamport clock and vector clock the simulator computed for it (network events
 a partition have neither: they are not events of any process).
 
 State: ``diffs[s]`` holds, per node that changed in step ``s``, the fields that changed.
+A field a node declares as a log (``Node.LOGS``) is recorded as a *splice* instead of its
+whole new value: ``diffs[s][node]["~splice"] = {field: [start, items]}`` means "keep the
+first ``start`` items, then append ``items``", so a run's trace grows with what its logs
+append, not with their length times the number of steps. Read diffs through
+``changed_at`` / ``iter_changes`` (full values) unless you apply splices yourself.
 A full snapshot is kept every ``SNAPSHOT_EVERY`` steps, so ``states_at(s)`` costs at most
 that many diff applications. ``invariant_changes`` lists when each named invariant starts
 or stops being violated; ``invariants_at(s)`` replays it.
@@ -27,8 +32,10 @@ from typing import Any, Mapping, NamedTuple
 from sim.scenario import Scenario
 
 FORMAT = "consistency-lab-trace"
-VERSION = 1
+VERSION = 2  # 2: diffs may hold splices (see the module doc); version 1 had none
+READABLE_VERSIONS = (1, 2)  # an imported trace is re-run from its scenario, so both read the same
 SNAPSHOT_EVERY = 32
+SPLICE_FIELD = "~splice"  # reserved pseudo-field of a diff (not an identifier, so no state field can clash)
 TIMERS_FIELD = "armed_timers"  # pseudo-field the simulator adds to every node state: {name: [timer id, due]}
 
 # Event kinds, in the order the docs list them.
@@ -132,7 +139,23 @@ class Trace:
         return self._snapshots[base]
 
     def changed_at(self, step: int) -> Mapping[str, Mapping[str, Any]]:
-        return self.diffs[step] if 0 <= step < self.n_steps else {}
+        """``{node: {field: new full value}}`` for the fields that changed in ``step``."""
+        if not 0 <= step < self.n_steps:
+            return {}
+        diff = self.diffs[step]
+        if not any(SPLICE_FIELD in fields for fields in diff.values()):
+            return diff
+        states = self.states_at(step)
+        return {node: _full_values(fields, states[node]) for node, fields in diff.items()}
+
+    def iter_changes(self):
+        """Yield ``(step, {node: {field: new full value}})`` for every step, in order, in one pass."""
+        states: dict[str, dict[str, Any]] = {n: {} for n in self.nodes}
+        for step, diff in enumerate(self.diffs):
+            _apply(states, diff)
+            if any(SPLICE_FIELD in fields for fields in diff.values()):
+                diff = {node: _full_values(fields, states[node]) for node, fields in diff.items()}
+            yield step, diff
 
     def partition_intervals(self) -> tuple[Interval, ...]:
         """Each stretch of steps with links cut: ``Interval(start, end, links)``, where ``end`` is the
@@ -243,8 +266,26 @@ class Trace:
 
 
 def _apply(states: dict[str, dict[str, Any]], diff: Mapping[str, Mapping[str, Any]]) -> None:
+    """Apply one step's diff. Never mutates a value in place: snapshots share the old ones."""
     for node, fields in diff.items():
-        states[node].update(fields)
+        state = states[node]
+        splices = fields.get(SPLICE_FIELD)
+        if splices is None:
+            state.update(fields)
+            continue
+        for name, value in fields.items():
+            if name != SPLICE_FIELD:
+                state[name] = value
+        for name, (start, items) in splices.items():
+            state[name] = state[name][:start] + items
+
+
+def _full_values(fields: Mapping[str, Any], state: Mapping[str, Any]) -> dict[str, Any]:
+    """A node's diff with each splice replaced by the field's full value (taken from ``state``)."""
+    out = {name: value for name, value in fields.items() if name != SPLICE_FIELD}
+    for name in fields.get(SPLICE_FIELD, ()):
+        out[name] = state[name]
+    return out
 
 
 def _id_order(pid: str) -> tuple[str, int]:

@@ -176,6 +176,12 @@ class Node:
     DURABLE: ClassVar[tuple[str, ...]] = ()
     VOLATILE: ClassVar[tuple[str, ...]] = ()
     ROLE: ClassVar[str] = "node"
+    # Fields holding a growing log (Raft's ``log``, history variables). Contract: the list only
+    # changes by appending at its end or by rebinding the field to a new list (truncating
+    # = rebinding), and an item is never mutated once in it. The simulator then records only
+    # the appended tail (a splice) instead of copying the whole log every step, which keeps
+    # long runs linear; tests check the contract with ``Simulation(verify_logs=True)``.
+    LOGS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, node_id: str, peers: tuple[str, ...], params: Mapping[str, Any],
                  bug: str | None, rng: random.Random) -> None:

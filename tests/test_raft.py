@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from protocols import REGISTRY
 from lessons.presets import load_preset
 from protocols.raft import AppendEntries, AppendEntriesReply, RequestVote, RequestVoteReply, Server
-from sim.engine import run
+from sim.engine import Simulation, run
 from sim.scenario import parse_scenario
 from sim.types import CancelTimer, ClientRequest, Deliver, Note, Reply, Restart, Send, SetTimer, Start, Timer
 from tests.strategies import fault_schedules
@@ -357,14 +357,14 @@ NODES = ("s1", "s2", "s3")
        st.sampled_from((0.0, 0.1, 0.3)), st.sampled_from((0.0, 0.2)))
 def test_correct_protocol_under_the_shared_fault_schedules(seed, faults, loss, dup):
     """Reference: Raft Figure 3 — also under the faults every protocol's properties use (incl. one-way cuts)."""
-    t = run(parse_scenario({
+    t = Simulation(parse_scenario({
         "protocol": "raft", "seed": seed, "faults": faults,
         "params": {"horizon_ticks": 400, "election_timeout_min": 30, "election_timeout_max": 60,
                    "heartbeat_interval": 10},
         "workload": [{"at": at, "node": s, "client": f"c{i}", "op": {"f": "put", "key": "x", "value": i}}
                      for i, (at, s) in enumerate((a, s) for a in (100, 200, 300) for s in NODES)],
         "network": {"loss": loss, "duplicate": dup, "latency": {"kind": "uniform", "low": 1, "high": 20}},
-        "limits": {"max_steps": 5000}}))
+        "limits": {"max_steps": 5000}}), verify_logs=True).run()  # also checks the Node.LOGS contract
     assert _violated(t) == set(), t.invariant_changes
 
 

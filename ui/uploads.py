@@ -67,7 +67,7 @@ def read_upload(data: bytes) -> Upload:
 
 
 def _read_trace(doc: dict[str, Any]) -> Upload:
-    if doc.get("version") != trace_mod.VERSION:
+    if doc.get("version") not in trace_mod.READABLE_VERSIONS:
         raise ScenarioError("version", "err.version", "unsupported version", v=trace_mod.VERSION)
     if "scenario" not in doc:
         raise ScenarioError("scenario", "err.missing", "missing field")
