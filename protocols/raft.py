@@ -222,7 +222,7 @@ class Server(Node):
 
     def become_leader(self, now) -> list:
         self.role, self.leader_id = LEADER, self.node_id
-        self.leader_terms = self.leader_terms + [self.current_term]
+        self.leader_terms.append(self.current_term)
         self.next_index = {p: self.last_log_index() + 1 for p in self.others}
         self.match_index = {p: 0 for p in self.others}
         self.leader_log_terms = [e["term"] for e in self.log]
@@ -284,8 +284,8 @@ class Server(Node):
             return [Note(key="raft.redirect", args={"node": self.node_id, "client": inp.client,
                                                     "leader": self.leader_id or "?"}),
                     Reply(client=inp.client, result=result)]
-        self.log = self.log + [{"term": self.current_term, "by": self.node_id, "client": inp.client, **op}]
-        self.leader_log_terms = self.leader_log_terms + [self.current_term]
+        self.log.append({"term": self.current_term, "by": self.node_id, "client": inp.client, **op})
+        self.leader_log_terms.append(self.current_term)
         self.pending = {**self.pending, self.last_log_index(): inp.client}
         return ([Note(key="raft.append", args={"node": self.node_id, "index": self.last_log_index(),
                                                "term": self.current_term, "entry": entry_label(self.log[-1])})]
@@ -312,7 +312,7 @@ class Server(Node):
                                                            "count": len(log) - index + 1}))
                 log = log[:index - 1]
             if index > len(log):
-                log = log + list(m.entries[k:])
+                log.extend(m.entries[k:])  # in place unless truncated above (Node.LOGS: append or rebind)
                 break
         self.log = log
         match = m.prev_log_index + len(m.entries)
@@ -339,8 +339,8 @@ class Server(Node):
             if self.term_at(n) != self.current_term and self.bug != "commit-old-term-by-count":
                 break  # §5.4.2: never commit an earlier-term entry by counting replicas (BUG variant does)
             if 1 + sum(1 for p in self.others if self.match_index[p] >= n) >= self.majority:
-                self.commits = self.commits + [[i, self.term_at(i), self.current_term]
-                                               for i in range(self.commit_index + 1, n + 1)]
+                self.commits.extend([i, self.term_at(i), self.current_term]
+                                    for i in range(self.commit_index + 1, n + 1))
                 out = [Note(key="raft.commit", args={"node": self.node_id, "index": n, "term": self.term_at(n)})]
                 self.commit_index = n
                 return out + self.apply_committed()
@@ -357,7 +357,7 @@ class Server(Node):
             else:
                 result = {"ok": True, "value": self.kv.get(entry["key"])}
             if self.last_applied > len(self.applied):
-                self.applied = self.applied + [entry_label(entry)]
+                self.applied.append(entry_label(entry))
             client = self.pending.get(self.last_applied)
             if client is not None and self.role == LEADER:
                 self.pending = {i: c for i, c in self.pending.items() if i != self.last_applied}

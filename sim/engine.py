@@ -276,7 +276,7 @@ class Simulation:
             # Durable fields are written through at the end of every step, so what is on disk now is
             # exactly the durable part of the state recorded after this node's last step.
             node_obj = self.nodes[f.node]
-            self.disk[f.node] = {k: self.current[f.node].get(k) for k in node_obj.durable_fields()}
+            self.disk[f.node] = {k: _copy_list(self.current[f.node].get(k)) for k in node_obj.durable_fields()}
             self.up[f.node] = False
             for tid in self.node_timers[f.node].values():
                 del self.timers[tid]
@@ -373,6 +373,9 @@ class Simulation:
                 changed[TIMERS_FIELD] = timers
             if changed:
                 cur.update(changed)
+                for name in obj.LOGS:  # later splices extend the recorded list in place: it must be ours alone
+                    if type(changed.get(name)) is list:
+                        cur[name] = list(changed[name])
             if splices:  # ``cur`` already holds the spliced lists (see _log_splice)
                 changed[SPLICE_FIELD] = splices
             if changed:
@@ -397,6 +400,8 @@ class Simulation:
             if start == n:
                 return None
             items = [self._log_item_json(x) for x in v[start:]]
+            old.extend(items)  # the recorded list is the engine's own (see _end_step); diffs hold only items
+            return [start, items]
         else:
             new = [self._log_item_json(x) for x in v]
             start, m = 0, min(n, len(old))
@@ -553,6 +558,11 @@ class Simulation:
                 self._end_step()
             else:
                 self._do(kind, ref, chosen=manual and kind in (_MSG, _TIMER))
+
+
+def _copy_list(value: Any) -> Any:
+    """A recorded log list is extended in place by later splices: the disk keeps its own copy."""
+    return list(value) if type(value) is list else value
 
 
 def run(scenario: Scenario, keep_going: Callable[[], bool] | None = None) -> Trace:

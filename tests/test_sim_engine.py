@@ -226,6 +226,33 @@ def test_log_splices_replay_to_the_nodes_full_state(seed):
     assert restored == json.loads(json.dumps(list(tr.diffs)))
 
 
+def test_recorded_states_are_never_changed_by_later_steps():
+    """Each step's state, as the finished trace replays it, is what the live nodes held then
+    (the engine extends its own copy of a log in place; a diff or snapshot must never see that)."""
+    from sim.engine import Simulation
+
+    sc = dataclasses.replace(_raft_with_faults(6), faults=(*_raft_with_faults(6).faults,
+                                                           *parse_scenario({"protocol": "raft", "faults": [
+                                                               {"type": "crash", "node": "s2", "at": 200},
+                                                               {"type": "restart", "node": "s2", "at": 260}]}).faults))
+    sim = Simulation(sc)
+    seen: list[dict] = []
+    end_step = sim._end_step
+
+    def spy():
+        end_step()
+        seen.append({n: node.snapshot() for n, node in sim.nodes.items() if sim.up[n]})
+
+    sim._end_step = spy
+    tr = sim.run()
+    assert any(e.kind == "restart" for e in tr.events)
+    assert len(seen) == tr.n_steps - 1  # every step but the final "end" one
+    for step in range(len(seen)):
+        states = tr.states_at(step)
+        for node, snap in seen[step].items():
+            assert {k: states[node].get(k) for k in snap} == snap, (step, node)
+
+
 def test_invariants_skipped_by_reads_give_the_same_verdicts():
     """``Invariant.reads`` only skips checks whose inputs did not change: verdicts are identical."""
     from protocols import REGISTRY
