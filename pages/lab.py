@@ -13,6 +13,7 @@ import streamlit as st
 from protocols import REGISTRY
 from sim import edit
 from ui import lab_state as lab
+from ui.consensus_views import protocol_views
 from ui.explorer import open_in_explorer_button
 from ui.fault_palette import fault_palette, manual_picker
 from ui.lang import current_lang, md_escape, bound_t
@@ -58,6 +59,8 @@ if fault:
     lab.apply_fault(sc, trace, cursor, fault)
     st.rerun()
 open_in_explorer_button(trace, cursor)
+
+protocol_views(trace, cursor)  # consensus logs/terms (protocols with replica_view) + invariant panel
 
 if st.toggle(t("lab.static.toggle"), key="lab.static"):
     from ui.static_views import static_views

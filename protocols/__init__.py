@@ -10,7 +10,7 @@ import importlib
 
 from sim.protocol import ProtocolSpec
 
-_MODULES = ("ping", "two_phase_commit", "logical_clocks", "paxos", "raft")
+_MODULES = ("ping", "two_phase_commit", "logical_clocks", "paxos", "raft", "multi_paxos")
 
 
 def _load() -> dict[str, ProtocolSpec]:

@@ -119,7 +119,7 @@ class Trace:
         snap = self._snapshot(base)
         states = {n: dict(v) for n, v in snap.items()}
         for s in range(base + 1, step + 1):
-            _apply(states, self.diffs[s])
+            apply_diff(states, self.diffs[s])
         return states
 
     def _snapshot(self, base: int) -> dict[str, dict[str, Any]]:
@@ -133,7 +133,7 @@ class Trace:
             states = {n: dict(v) for n, v in self._snapshots[prev].items()}
             start = prev + 1
         for s in range(start, base + 1):
-            _apply(states, self.diffs[s])
+            apply_diff(states, self.diffs[s])
             if s % SNAPSHOT_EVERY == 0:
                 self._snapshots[s] = {n: dict(v) for n, v in states.items()}
         return self._snapshots[base]
@@ -152,7 +152,7 @@ class Trace:
         """Yield ``(step, {node: {field: new full value}})`` for every step, in order, in one pass."""
         states: dict[str, dict[str, Any]] = {n: {} for n in self.nodes}
         for step, diff in enumerate(self.diffs):
-            _apply(states, diff)
+            apply_diff(states, diff)
             if any(SPLICE_FIELD in fields for fields in diff.values()):
                 diff = {node: _full_values(fields, states[node]) for node, fields in diff.items()}
             yield step, diff
@@ -265,7 +265,7 @@ class Trace:
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _apply(states: dict[str, dict[str, Any]], diff: Mapping[str, Mapping[str, Any]]) -> None:
+def apply_diff(states: dict[str, dict[str, Any]], diff: Mapping[str, Mapping[str, Any]]) -> None:
     """Apply one step's diff. Never mutates a value in place: snapshots share the old ones."""
     for node, fields in diff.items():
         state = states[node]

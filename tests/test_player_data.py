@@ -218,3 +218,110 @@ def test_invariant_badges_carry_translated_labels_and_the_canonical_name(lang, l
     assert set(labels) == set(tr.invariant_names)
     shown, about = labels["AC4: decide at most once"]
     assert shown == label and about.startswith("AC4: decide at most once — ")
+
+
+# ------------------------------------------------------------ live roles and violation episodes
+def _preset(preset_id):
+    from lessons.presets import load_preset
+
+    return run(load_preset(preset_id))
+
+
+@pytest.mark.parametrize("preset_id", ["raft-leader-crash", "raft-stale-leader"])
+def test_live_roles_match_the_trace_state_at_every_step(preset_id):
+    from protocols import REGISTRY
+    from viz.player_data import live_role_at
+
+    tr = _preset(preset_id)
+    p = player_payload(tr, translator("en"))
+    live = p["meta"]["live"]
+    assert live["epoch"] == catalog("en")["raft.epoch"]
+    assert {r[0] for r in live["roles"]} >= {"follower", "candidate", "leader"}
+    assert {r[0]: r[1] for r in live["roles"]}["leader"] == catalog("en")["viz.role.leader"]
+    seen = set()
+    for step in (0, tr.n_steps // 3, tr.n_steps // 2, tr.n_steps - 1, *range(tr.n_steps)):
+        states = tr.states_at(step)
+        for lane, node in enumerate(tr.nodes):
+            role, epoch = live_role_at(p, lane, step)
+            view = REGISTRY["raft"].replica_view(states[node])
+            assert (role, epoch) == (view.role, view.epoch), (step, node)
+            if states[node].get("role") is not None:  # up: the live role is the node's own role field
+                assert role == states[node]["role"] and epoch == states[node]["current_term"], (step, node)
+                seen.add(role)
+    assert seen >= {"follower", "candidate", "leader"}  # the chosen presets elect a leader
+
+
+def test_live_roles_are_change_points_only():
+    tr = _preset("raft-bug-figure-8")
+    live = player_payload(tr, translator("en"))["meta"]["live"]
+    assert len(live["lanes"]) == len(tr.nodes)
+    for flat in live["lanes"]:
+        triples = [tuple(flat[i:i + 3]) for i in range(0, len(flat), 3)]
+        assert len(flat) % 3 == 0 and triples[0][0] == 0
+        assert [s for s, _, _ in triples] == sorted({s for s, _, _ in triples})  # one per step, in order
+        assert all(a[1:] != b[1:] for a, b in zip(triples, triples[1:]))  # each one a change
+        assert len(triples) < tr.n_steps // 4  # compact: far fewer than steps
+
+
+def test_live_roles_for_paxos_and_none_without_a_replica_view():
+    p = player_payload(_preset("paxos-dueling-proposers"), translator("zh"))
+    live = p["meta"]["live"]
+    assert live["epoch"] == catalog("zh")["paxos.epoch"]
+    assert [r[0] for r in live["roles"]] == ["proposer", "acceptor", "learner"]
+    assert live["roles"][0][1] == catalog("zh")["viz.role.proposer"]
+    assert player_payload(_preset("two-phase-commit-happy-path"), translator("en"))["meta"]["live"] is None
+    assert player_payload(_trace(), translator("en"))["meta"]["live"] is None
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_violation_episodes_travel_translated_with_lanes_and_breaking_message(lang):
+    from viz.tables import invariant_labels
+    from viz.violations import episodes
+
+    tr = _preset("raft-bug-figure-8")
+    t = translator(lang)
+    p = player_payload(tr, t)
+    got = p["meta"]["violations"]
+    eps = episodes(tr)
+    assert eps and len(got) == len(eps)
+    labels = invariant_labels(tr, t)
+    for row, e in zip(got, eps):
+        name, label, start, end, text, lanes, mid = row
+        assert (name, start, end) == (e.invariant, e.start, -1 if e.end is None else e.end)
+        assert label == labels[e.invariant]["label"]
+        assert text == t(e.key, **e.args) and not text.startswith("[")
+        assert [p["meta"]["lanes"][x][0] for x in lanes] == list(e.nodes)
+        assert mid == int(e.msg_id[1:])
+        # the breaking message is a delivered arrow of the payload, delivered at the breaking step
+        rows = p["msg"][p["msg"]["mid"] == mid]
+        assert len(rows) == 1 and int(rows["end"].iloc[0]) == END_DELIVER and int(rows["es"].iloc[0]) == start
+    first = got[0]
+    assert first[0] == "Leader Completeness" and first[2] == tr.first_violation_step()
+    if lang == "en":
+        assert first[4].startswith("s2 leads term 7")
+    else:
+        assert first[1] == catalog("zh")["raft.inv_label.leader_completeness"]
+
+
+@pytest.mark.parametrize("preset_id", ["raft-leader-crash", "raft-stale-leader", "raft-first-election",
+                                       "paxos-happy-path", "two-phase-commit-happy-path"])
+def test_correct_presets_have_no_violation_episodes(preset_id):
+    assert player_payload(_preset(preset_id), translator("en"))["meta"]["violations"] == []
+
+
+def test_live_roles_and_violations_are_deterministic_and_small():
+    a = player_payload(_preset("raft-bug-figure-8"), translator("zh"))
+    b = player_payload(_preset("raft-bug-figure-8"), translator("zh"))
+    assert payload_json(a) == payload_json(b) and a["meta"]["fp"] == b["meta"]["fp"]
+    for k in ("ev", "msg", "st", "diff"):
+        assert pa.ipc.serialize_pandas(a[k]).to_pybytes() == pa.ipc.serialize_pandas(b[k]).to_pybytes()
+    extra = json.dumps([a["meta"]["live"], a["meta"]["violations"]], ensure_ascii=False).encode()
+    assert len(extra) < 2_000  # a few hundred bytes for a 300-step run
+
+
+def test_state_replay_of_a_raft_run_equals_trace_states():
+    tr = _preset("raft-bug-figure-8")
+    p = player_payload(tr, translator("en"))
+    for step in range(0, tr.n_steps, 7):
+        assert replay_states(p, step) == tr.states_at(step), step
+    assert "~splice" not in p["meta"]["fields"]  # log splices travel as full values

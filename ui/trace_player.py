@@ -15,7 +15,13 @@ changes, so ``data`` holds the payload plus two small keys that change only on p
 
 Teaching aids ride in the same payload and work without the server: the preset's step
 captions in the page language (shown under the diagram, with previous/next-caption
-buttons), a legend, and the state panel as one table per role.
+buttons), a legend, and the state panel as one table per role. For consensus protocols
+(``ProtocolSpec.replica_view``) each lane header shows the node's *live* role and epoch at
+the cursor ("★ s2 / leader · Term 3"), and a lane is tinted while its node leads or stands
+for election. While the cursor is inside an invariant violation episode
+(``viz.violations``) the involved lanes are outlined red, the delivery that broke it is drawn
+red and thick, and the badge says where and why it broke; clicking the badge (or a
+violation mark on the diagram) jumps to that step.
 
 The browser talks back only on deliberate acts, each causing one rerun: state
 ``cursor`` (debounced ~600 ms after stepping stops, at once on pause), trigger

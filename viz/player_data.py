@@ -26,6 +26,8 @@ Streamlit ships as Arrow (about 2.5× smaller than JSON lists, and typed arrays 
 ``diff``  one row per changed state field per step (value as canonical JSON). Replaying
           the rows of steps ``0..s`` gives ``trace.states_at(s)``; the player keeps its own
           snapshots every ``SNAPSHOT_EVERY`` steps, so showing any step costs O(K) rows.
+          A log field the trace records as a splice (``sim.trace``) travels as its full value
+          (``Trace.iter_changes``), so the player needs no splice logic of its own.
 
 Everything small is plain JSON under ``meta``: lanes, code tables, invariant changes (with
 translated explanations), partition bands, down intervals, the pending list at the last
@@ -39,6 +41,18 @@ already translated with ``t`` — the JavaScript holds no prose. Two more pieces
               crash wipes (not in the node's ``durable_fields()``), shown as lost while down.
 ``captions``  ``[[step, text], ...]`` of the scenario's ``meta.captions`` in the payload's
               language (English when a caption lacks it), sorted by step, clamped to the run.
+``live``      consensus protocols only (``ProtocolSpec.replica_view``), else ``None``: each lane's
+              *live* role and epoch (Raft's term, a Paxos ballot) as change points, so the lane
+              headers can say "s2 · leader · Term 3" at any cursor. ``{"epoch": translated epoch
+              name, "roles": [[role, label, colour], ...], "lanes": [[step, role code, epoch, ...]
+              per lane]}``: a lane's flat list holds one ``(step, role code, epoch)`` triple per
+              change, the first at step 0; the value holds from that step on (after the step ran).
+              Only steps where a node's diff changes more than its armed timers re-read its view
+              (see ``_live_roles``); the size is one triple per change.
+``violations`` violation episodes (``viz.violations.episodes``): ``[[invariant, label, start,
+              end | -1, explanation, [lanes], message number | -1], ...]`` — the translated
+              short label and explanation, the involved nodes' lanes and the message whose
+              delivery broke it; the player highlights them while the cursor is inside.
 
 Pure: no Streamlit, no clock. ``payload_json`` gives the canonical JSON form (tests, size
 reports); ``replay_states`` is the reference for the player's state replay.
@@ -49,15 +63,16 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
 from sim.trace import EVENT_KINDS, TIMERS_FIELD, Trace
 from viz.msc import DROP_REASONS as REASONS
 from viz.msc import _cj, _tr
-from viz.style import palette
+from viz.style import palette, role_colour
 from viz.tables import event_detail, invariant_labels
+from viz.violations import episodes
 
 CAUSES = ("start", "deliver", "timer", "client", "fault", "end")
 END_OPEN, END_DELIVER, END_DROP = 0, 1, 2
@@ -138,9 +153,17 @@ def _steps_frame(trace: Trace) -> pd.DataFrame:
     })
 
 
-def _diff_frame(trace: Trace, lanes: Mapping[str, int], fields: dict[str, int]) -> pd.DataFrame:
+def _changes(trace: Trace) -> Iterable[tuple[int, Mapping[str, Mapping[str, Any]]]]:
+    """``(step, {node: {field: new full value}})`` per step (log splices expanded by the trace)."""
+    return trace.iter_changes()
+
+
+Changes = Sequence[tuple[int, Mapping[str, Mapping[str, Any]]]]
+
+
+def _diff_frame(changes: Changes, lanes: Mapping[str, int], fields: dict[str, int]) -> pd.DataFrame:
     step, lane, field, val = [], [], [], []
-    for s, diff in enumerate(trace.diffs):
+    for s, diff in changes:
         for node in sorted(diff, key=lanes.__getitem__):
             for name in sorted(diff[node]):
                 step.append(s)
@@ -169,7 +192,9 @@ def _labels(t: Translate) -> dict[str, Any]:
             "axis", "lost", "lost_hint", "none", "timers_hint", "caption_of", "caption_none", "caption_before",
             "prev_caption", "next_caption", "prev_caption_text", "next_caption_text", "captions",
             "legend", "lg_delivered", "lg_inflight", "lg_dropped", "lg_dropped_hint", "lg_duplicate", "lg_crash",
-            "lg_restart", "lg_timer", "lg_request", "lg_reply", "lg_violation", "lg_down", "drop_reason")
+            "lg_restart", "lg_timer", "lg_request", "lg_reply", "lg_violation", "lg_down", "drop_reason",
+            "live_role", "live_role_epoch", "violation_at", "violation_jump", "violation_msg", "violation_lane",
+            "lg_leader", "lg_involved")
     out: dict[str, Any] = {k: t(f"player.{k}") for k in keys}
     out["kind"] = [t(f"player.kind.{k}") for k in EVENT_KINDS]
     out["cause_names"] = [t(f"player.cause.{c}") for c in CAUSES]
@@ -205,7 +230,7 @@ def _lost_fields(trace: Trace) -> dict[str, frozenset[str]]:
         return {n: frozenset() for n in trace.nodes}
 
 
-def _roles(trace: Trace, t: Translate, fields: dict[str, int]) -> list[list[Any]]:
+def _roles(trace: Trace, changes: Changes, t: Translate, fields: dict[str, int]) -> list[list[Any]]:
     """``[role, label, [lanes], [field codes], [lost codes]]`` per role (see module doc)."""
     lanes = {n: i for i, n in enumerate(trace.nodes)}
     first = trace.states_at(0) if trace.n_steps else {}
@@ -218,7 +243,7 @@ def _roles(trace: Trace, t: Translate, fields: dict[str, int]) -> list[list[Any]
         for name in first.get(n, {}):
             if name not in names:
                 names.append(name)
-    for diff in trace.diffs:  # a field first set later (not in the boot snapshot) still gets a column
+    for _, diff in changes:  # a field first set later (not in the boot snapshot) still gets a column
         for n, changed in diff.items():
             names = order[str(trace.roles.get(n, ""))]
             for name in changed:
@@ -232,6 +257,77 @@ def _roles(trace: Trace, t: Translate, fields: dict[str, int]) -> list[list[Any]
         codes = [fields.setdefault(x, len(fields)) for x in names]
         out.append([role, _role_label(t, role), members[role], codes,
                     [fields[x] for x in names if x in gone]])
+    return out
+
+
+def _live_roles(trace: Trace, changes: Changes, t: Translate) -> dict[str, Any] | None:
+    """Each lane's live role and epoch as change points (see module doc); ``None`` without a view.
+
+    Walks the run's changes (``trace.diffs``, splices expanded) once, keeping every node's state
+    up to date, and re-reads a node's ``replica_view`` only at the steps where its diff is
+    non-empty (the view is a pure function of the snapshot, so it cannot change at other steps)
+    and changes more than ``armed_timers`` (the simulator's timer bookkeeping, which no view
+    reads; most steps of a long run only re-arm a timer). A view costs O(log length), so this
+    is what keeps long runs cheap."""
+    try:
+        from protocols import REGISTRY
+
+        spec = REGISTRY[trace.scenario.protocol]
+    except (KeyError, ImportError):
+        return None
+    view = spec.replica_view
+    if view is None or not trace.n_steps:
+        return None
+    lanes = {n: i for i, n in enumerate(trace.nodes)}
+    codes: dict[str, int] = {}
+    points: list[list[int]] = [[] for _ in trace.nodes]
+    last: list[tuple[int, int] | None] = [None] * len(trace.nodes)
+    states: dict[str, dict[str, Any]] = {n: {} for n in trace.nodes}
+    for s, diff in changes:
+        for node, fields in diff.items():
+            if not fields or node not in lanes:
+                continue
+            states[node].update(fields)
+            if len(fields) == 1 and TIMERS_FIELD in fields:
+                continue  # a timer re-armed: the simulator's bookkeeping, not the replica's state
+            v = view(states[node])
+            if v is None:
+                continue
+            now = (codes.setdefault(str(v.role), len(codes)), int(v.epoch))
+            lane = lanes[node]
+            if now != last[lane]:
+                last[lane] = now
+                points[lane].extend((s, *now))
+    if not codes:
+        return None
+    roles = sorted(codes, key=codes.__getitem__)
+    return {"epoch": _tr(t, spec.epoch_key, "") if spec.epoch_key else "",
+            "roles": [[r, _role_label(t, r), role_colour(r)] for r in roles],
+            "lanes": points}
+
+
+def live_role_at(payload: Mapping[str, Any], lane: int, step: int) -> tuple[str, int] | None:
+    """The live ``(role, epoch)`` the player shows for ``lane`` after ``step`` (mirrors player.js)."""
+    live = payload["meta"].get("live")
+    if not live:
+        return None
+    flat, got = live["lanes"][lane], None
+    for i in range(0, len(flat), 3):
+        if flat[i] > step:
+            break
+        got = (live["roles"][flat[i + 1]][0], flat[i + 2])
+    return got
+
+
+def _violations(trace: Trace, t: Translate) -> list[list[Any]]:
+    """Violation episodes with translated label and explanation (see module doc)."""
+    lanes = {n: i for i, n in enumerate(trace.nodes)}
+    labels = invariant_labels(trace, t)
+    out = []
+    for e in episodes(trace):
+        label = labels.get(e.invariant, {}).get("label") or e.invariant
+        out.append([e.invariant, label, e.start, -1 if e.end is None else e.end,
+                    _tr(t, e.key, e.key, **dict(e.args)), [lanes[n] for n in e.nodes if n in lanes], _num(e.msg_id)])
     return out
 
 
@@ -265,8 +361,9 @@ def player_payload(trace: Trace, t: Translate, lang: str | None = None) -> dict[
     types: dict[str, int] = {}
     fields: dict[str, int] = {}
     ev = _events_frame(trace, t, lanes, types)
-    diff = _diff_frame(trace, lanes, fields)
-    roles = _roles(trace, t, fields)
+    changes = list(_changes(trace))
+    diff = _diff_frame(changes, lanes, fields)
+    roles = _roles(trace, changes, t, fields)
     bands, down = _bands(trace)
     last_real = max(0, trace.n_steps - 2)
     pending = [[p["id"], p["kind"], lanes[p["src"]], lanes[p["dst"]], p["type"], p["due"]]
@@ -296,6 +393,8 @@ def player_payload(trace: Trace, t: Translate, lang: str | None = None) -> dict[
         "snapshot_every": SNAPSHOT_EVERY,
         "roles": roles,
         "captions": _captions(trace.scenario.meta or {}, lang, trace.n_steps),
+        "live": _live_roles(trace, changes, t),
+        "violations": _violations(trace, t),
         "colors": _palette(),
         "labels": _labels(t),
     }

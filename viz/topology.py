@@ -12,7 +12,12 @@ from its crash/restart events (``msc_layout``'s down intervals), the cut links f
 last ``partition`` event's ``cut`` list not yet undone by a ``heal``, and the messages in
 flight per directed link from ``msc_layout``'s send/resolve steps. A few vectorised traces
 (links, busy links, cut links, per-direction counts, nodes, ✕ over crashed nodes), never
-one trace per link. Pure: no Streamlit.
+one trace per link.
+
+For a consensus protocol (its spec gives ``replica_view``) a node's label and colour are its
+*live* role at the cursor, the hover adds its term/ballot, a live leader gets a thick black
+ring and a ★ with its epoch, a live candidate a ◆ (``viz/consensus.py`` reads the views).
+Other protocols keep their static roles. Pure: no Streamlit.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import plotly.graph_objects as go
 
 from sim.trace import Trace
 from viz import style
+from viz.consensus import live_roles
 from viz.msc import MscLayout, _to_t, _tr, msc_layout
 
 Translate = Callable[..., str]
@@ -71,11 +77,21 @@ def _segs(pairs: list[tuple[str, str]], pos: dict[str, tuple[float, float]]) -> 
     return x, y
 
 
+def _spec_of(trace: Trace) -> Any:
+    from protocols import REGISTRY
+
+    return REGISTRY.get(trace.scenario.protocol)
+
+
 def topology_figure(trace: Trace, cursor: int, t: Translate | None = None, *, height: int | None = None,
-                    layout: MscLayout | None = None) -> go.Figure:
+                    layout: MscLayout | None = None, spec: Any = None) -> go.Figure:
     """The network after step ``cursor``. Traces carry ``meta`` (``links``, ``busy``, ``cut``,
-    ``counts``, ``nodes``, ``down``) so pages and tests can find them."""
+    ``counts``, ``nodes``, ``down``; for a protocol with ``replica_view`` also ``leaders`` and
+    ``candidates``) so pages and tests can find them. A consensus node shows its live role
+    (leader ★ with a thick ring, candidate ◆) and its epoch in the hover."""
     t = _to_t(t)
+    spec = spec if spec is not None else _spec_of(trace)
+    replicas = live_roles(trace, spec, cursor)  # {} unless the protocol gives replica_view
     lay = layout if layout is not None else msc_layout(trace, t)
     pal = style.palette()
     cursor = max(0, min(int(cursor), trace.n_steps - 1))
@@ -116,17 +132,36 @@ def topology_figure(trace: Trace, cursor: int, t: Translate | None = None, *, he
             marker=dict(size=18, color=pal["inflight"]), name=_tr(t, "viz.status.inflight"), meta="counts",
             hovertext=[_tr(t, "viz.hover.in_flight_link", src=a, dst=b, n=flying[(a, b)]) for a, b in links],
             hovertemplate="%{hovertext}<extra></extra>"))
-    roles = [trace.roles.get(n, "node") for n in nodes]
+    roles = [replicas[n].role if n in replicas else trace.roles.get(n, "node") for n in nodes]
     colours = [pal["node_down"] if n in down else style.role_colour(r) for n, r in zip(nodes, roles)]
     status = [_tr(t, "viz.hover.node_down" if n in down else "viz.hover.node_up") for n in nodes]
+    hover = [f"<b>{n}</b> · {_tr(t, f'viz.role.{r}', r)} · {s}" for n, r, s in zip(nodes, roles, status)]
+    if replicas:
+        epoch_name = _tr(t, spec.epoch_key, "epoch") if spec.epoch_key else "epoch"
+        hover = [f"{h} · {epoch_name} {replicas[n].epoch}" if n in replicas else h for h, n in zip(hover, nodes)]
+    leading = [n for n in nodes if n in replicas and n not in down and replicas[n].up and replicas[n].role == "leader"]
+    running = [n for n in nodes if n in replicas and n not in down and replicas[n].up
+               and replicas[n].role == "candidate"]
     traces.append(dict(
         type="scatter", x=np.array([pos[n][0] for n in nodes], np.float32),
         y=np.array([pos[n][1] for n in nodes], np.float32), mode="markers+text",
         text=[f"{n}<br>{_tr(t, f'viz.role.{r}', r)}" for n, r in zip(nodes, roles)], textposition="top center",
-        marker=dict(size=34, color=colours, line=dict(width=2, color="#FFFFFF")), meta="nodes",
-        name=_tr(t, "viz.legend.node"), customdata=nodes,
-        hovertext=[f"<b>{n}</b> · {_tr(t, f'viz.role.{r}', r)} · {s}" for n, r, s in zip(nodes, roles, status)],
+        marker=dict(size=34, color=colours, line=dict(width=[5 if n in leading else 2 for n in nodes],
+                                                      color=[style.OI_BLACK if n in leading else "#FFFFFF"
+                                                             for n in nodes])),
+        meta="nodes", name=_tr(t, "viz.legend.node"), customdata=nodes, hovertext=hover,
         hovertemplate="%{hovertext}<extra></extra>"))
+    for group, symbol, colour, meta in ((leading, "star", style.OI_ORANGE, "leaders"),
+                                        (running, "diamond", style.OI_PURPLE, "candidates")):
+        if group:  # a glyph at the node's lower right, the epoch written beside it
+            traces.append(dict(
+                type="scatter", x=np.array([pos[n][0] + 0.16 for n in group], np.float32),
+                y=np.array([pos[n][1] - 0.14 for n in group], np.float32), mode="markers+text",
+                marker=dict(symbol=symbol, size=20, color=colour, line=dict(width=1.5, color=style.OI_BLACK)),
+                text=[str(replicas[n].epoch) for n in group], textposition="middle right",
+                textfont=dict(size=12, color=style.colour("text")), meta=meta, customdata=group,
+                name=_tr(t, f"viz.role.{'leader' if meta == 'leaders' else 'candidate'}"),
+                hovertext=[hover[nodes.index(n)] for n in group], hovertemplate="%{hovertext}<extra></extra>"))
     if down:
         dn = [n for n in nodes if n in down]
         traces.append(dict(type="scatter", x=np.array([pos[n][0] for n in dn], np.float32),

@@ -172,3 +172,76 @@ def test_state_is_one_table_per_role_with_timers_last(player_server, player_page
         return [s.scrollWidth, s.clientWidth, r.clientWidth]; }""")
     assert widths[2] <= 1_000 and widths[0] <= widths[1], widths  # no sideways scrolling at the lab's width
     assert page.evaluate("document.querySelector('.tp-svg').getBoundingClientRect().height") >= 280
+
+
+def _first_leader(preset_id):
+    """(step, node index, term) of the first step after which some server leads."""
+    from lessons.presets import load_preset
+    from sim.engine import run
+
+    tr = run(load_preset(preset_id))
+    for step in range(tr.n_steps):
+        for node, s in tr.states_at(step).items():
+            if s.get("role") == "leader":
+                return step, tr.nodes.index(node), s["current_term"]
+    raise AssertionError("no leader")
+
+
+def test_lane_header_shows_the_live_raft_role(player_server, player_page):
+    import re
+
+    page = player_page
+    step, lane, term = _first_leader("raft-leader-crash")
+    page.goto(player_server + f"/?preset=raft-leader-crash&cursor={step - 1}")
+    label = page.locator(".tp-step-label")
+    expect(label).to_contain_text(f"step {step - 1} /")
+    wait_idle(page)
+    head = page.locator(f'.tp-svg .tp-lane-head[data-lane="{lane}"]')
+    expect(head).to_have_attribute("data-role", "candidate")  # it stood for election
+    expect(head).to_contain_text("candidate")
+    page.locator(".tp-root").focus()
+    page.keyboard.press("ArrowRight")
+    expect(label).to_contain_text(f"step {step} /")
+    expect(head).to_have_attribute("data-role", "leader")
+    expect(head).to_have_class(re.compile(r"\btp-is-leader\b"))
+    expect(head).to_contain_text("★")
+    expect(head.locator(".tp-lane-role")).to_have_text(f"leader · Term {term}")
+    expect(page.locator(f'.tp-svg .tp-role-band[data-lane="{lane}"][data-role="leader"]')).to_have_count(1)
+    expect(page.locator(".tp-svg .tp-lane-head.tp-is-leader")).to_have_count(1)  # exactly one leader
+    page.keyboard.press("ArrowLeft")  # and back: the header follows the cursor
+    expect(head).to_have_attribute("data-role", "candidate")
+
+
+def test_violation_highlights_lanes_arrow_and_explains(player_server, player_page):
+    import re
+
+    from lessons.presets import load_preset
+    from sim.engine import run
+    from viz.violations import episodes
+
+    page = player_page
+    tr = run(load_preset("raft-bug-figure-8"))
+    ep = episodes(tr)[0]
+    lanes = [tr.nodes.index(n) for n in ep.nodes]
+    page.goto(player_server + f"/?preset=raft-bug-figure-8&cursor={ep.start - 1}")
+    label = page.locator(".tp-step-label")
+    expect(label).to_contain_text(f"step {ep.start - 1} /")
+    wait_idle(page)
+    expect(page.locator(".tp-svg .tp-lane-head.tp-involved")).to_have_count(0)  # nothing broken yet
+    expect(page.locator(".tp-violation-text")).to_have_count(0)
+    page.locator(".tp-root").focus()
+    page.keyboard.press("ArrowRight")
+    expect(label).to_contain_text(f"step {ep.start} /")
+    for lane in lanes:
+        expect(page.locator(f'.tp-svg .tp-lane-head[data-lane="{lane}"]')).to_have_class(re.compile(r"\btp-involved\b"))
+        expect(page.locator(f'.tp-svg .tp-involved-lane[data-lane="{lane}"]')).to_have_count(1)
+    expect(page.locator(".tp-svg .tp-lane-head.tp-involved")).to_have_count(len(lanes))
+    expect(page.locator(f'.tp-svg .tp-arrow.tp-breaking[data-mid="{ep.msg_id}"]')).to_have_count(1)
+    text = page.locator(".tp-violation-text")
+    expect(text).to_be_visible()
+    expect(text).to_contain_text(f"Leader Completeness broke at step {ep.start}: s2 leads term 7")
+    # later on, the badge jumps back to the step where it broke
+    page.keyboard.press("End")
+    expect(label).to_contain_text(f"step {tr.n_steps - 1} /")
+    page.locator(f'.tp-jump[data-step="{ep.start}"]').click()
+    expect(label).to_contain_text(f"step {ep.start} /")

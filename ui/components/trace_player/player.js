@@ -12,8 +12,14 @@
 // - Teaching aids, all client-side: the caption of the latest captioned step <= cursor (meta.captions)
 //   with previous/next-caption buttons, a legend drawn with the diagram's own marks, and the state
 //   panel as one table per role (meta.roles: the protocol's field order, armed_timers last).
+// - Live roles (meta.live, consensus protocols): each lane header shows the node's role and epoch AT
+//   THE CURSOR ("★ s2 / leader · Term 3"), found by binary search in the lane's change points; the lane
+//   is tinted while its role differs from its role at step 0 (a Raft leader or candidate).
+// - Violations (meta.violations, one entry per episode): while the cursor is inside an episode the
+//   involved lanes are outlined/tinted red, the breaking delivery is drawn red and thick, and the badge
+//   says "X broke at step N: why"; clicking the badge or a violation mark jumps to step N.
 
-const PX_STEP = 40, LANE_MIN = 64, MIN_H = 280, TOP = 24, AXIS = 22, GUTTER = 84, LONG = 64, REPORT_MS = 600;
+const PX_STEP = 40, LANE_MIN = 64, MIN_H = 280, TOP = 24, AXIS = 22, GUTTER = 84, GUTTER_MAX = 190, LONG = 64, REPORT_MS = 600;
 const CELL_MAX = 90; // state cells longer than this are cut with "…" (the full value is the cell's title)
 const SVGNS = "http://www.w3.org/2000/svg";
 
@@ -101,6 +107,17 @@ function decode(data) {
   }
   // Invariant changes by step (few): applied in order up to the cursor.
   D.down = meta.down; D.bands = meta.bands;
+  // Live roles: per lane, change points (step, role code, epoch) as typed arrays for binary search.
+  D.live = null;
+  if (meta.live && meta.live.lanes) {
+    D.live = { epoch: meta.live.epoch || "", roles: meta.live.roles, lanes: meta.live.lanes.map((flat) => {
+      const n = Math.floor(flat.length / 3), st = new Int32Array(n), role = new Int32Array(n), ep = new Int32Array(n);
+      for (let i = 0; i < n; i++) { st[i] = flat[3 * i]; role[i] = flat[3 * i + 1]; ep[i] = flat[3 * i + 2]; }
+      return { st, role, ep };
+    }) };
+  }
+  // Violation episodes: [invariant, label, start, end | -1, text, [lanes], message number | -1]
+  D.viol = (meta.violations || []).map(([name, label, start, end, text, lanes, mid]) => ({ name, label, start, end, text, lanes, mid }));
   return D;
 }
 
@@ -120,6 +137,25 @@ function statesAt(D, step) {
 }
 
 function laneName(D, l) { return l >= 0 ? D.meta.lanes[l][0] : ""; }
+// Live [role code, epoch] of lane l after step c, or null (reference: viz.player_data.live_role_at).
+function liveAt(D, l, c) {
+  if (!D.live) return null;
+  const x = D.live.lanes[l], i = upperBound(x.st, c) - 1;
+  return i < 0 ? null : [x.role[i], x.ep[i]];
+}
+// The violation episodes under way after step c (few: a linear scan).
+function activeViolations(D, c) { return D.viol.filter((v) => v.start <= c && (v.end < 0 || c < v.end)); }
+// Header line under the lane name: "leader · Term 3" (the epoch only once there is one).
+function liveText(D, code, epoch) {
+  const L = D.L, role = D.live.roles[code] ? D.live.roles[code][1] : "";
+  return D.live.epoch && epoch > 0 ? fmt(L.live_role_epoch, { role, epoch_name: D.live.epoch, epoch }) : role;
+}
+// Rough text width for the gutter (CJK glyphs about twice as wide as Latin ones).
+function textWidth(s, px) {
+  let w = 0;
+  for (const ch of String(s)) w += ch.charCodeAt(0) > 0x2e80 ? px : px * 0.6;
+  return w;
+}
 
 function eventText(D, i) {
   const L = D.L, k = D.eKind[i], kind = L.kind[k] || D.meta.kinds[k];
@@ -154,16 +190,18 @@ function markSvg(k, K, C, x, y, attrs, cur) {
   if (k === K.note || k === K.skew || k === K.delay || k === K.duplicate) return `<circle ${attrs} cx="${x}" cy="${y}" r="3.5" fill="${C.note}"/>`;
   return "";
 }
-function arrowDefs(C, solid, open) { // arrowheads sized in stroke widths (markerUnits=strokeWidth)
-  return `<marker id="${solid}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="5.5" markerHeight="5.5" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="${C.deliver}"/></marker>` +
+function arrowDefs(C, solid, open, bad) { // arrowheads sized in stroke widths (markerUnits=strokeWidth)
+  return (bad ? `<marker id="${bad}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="4" markerHeight="4" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="${C.violation}"/></marker>` : "") +
+    `<marker id="${solid}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="5.5" markerHeight="5.5" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="${C.deliver}"/></marker>` +
     `<marker id="${open}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="5.5" markerHeight="5.5" orient="auto-start-reverse"><path d="M1 1 L9 5 L1 9" fill="none" stroke="${C.inflight}" stroke-width="2"/></marker>`;
 }
 // One line under the diagram: each item is a tiny SVG with the diagram's own mark, then its label.
-function legendHtml(L, C, K) {
+function legendHtml(L, C, K, D) {
   const W = 26, H = 22, y = H / 2, sw = (inner, defs) => `<svg width="${W}" height="${H}" aria-hidden="true">${defs ? "<defs>" + defs + "</defs>" : ""}${inner}</svg>`;
   const item = (icon, text, title) => `<span class="tp-lg-item"${title ? ` title="${esc(title)}"` : ""}>${icon}<span>${esc(text)}</span></span>`;
   const defs = arrowDefs(C, "tp-lg-ah", "tp-lg-ah-open");
   const mark = (k) => sw(markSvg(k, K, C, W / 2, y, "", false));
+  const leader = D && D.live ? D.live.roles.find((r) => r[0] === "leader") : null;
   return `<span class="tp-lg-title">${esc(L.legend)}:</span>` + [
     item(sw(`<line x1="2" y1="${y}" x2="${W - 2}" y2="${y}" stroke="${C.deliver}" stroke-width="2" marker-end="url(#tp-lg-ah)"/>`, defs), L.lg_delivered),
     item(sw(`<line x1="2" y1="${y}" x2="${W - 2}" y2="${y}" stroke="${C.inflight}" stroke-width="2" stroke-dasharray="5 4" marker-end="url(#tp-lg-ah-open)"/>`), L.lg_inflight),
@@ -176,6 +214,9 @@ function legendHtml(L, C, K) {
     item(mark(K.invoke), L.lg_request),
     item(mark(K.return), L.lg_reply),
     item(mark(K.violation), L.lg_violation),
+    leader ? item(sw(`<rect x="1" y="${y - 5}" width="${W - 2}" height="10" fill="${leader[2]}" opacity="0.35"/><text x="${W / 2}" y="${y}" text-anchor="middle" dominant-baseline="central" style="fill:${leader[2]};font-size:13px">★</text>`), L.lg_leader) : "",
+    D && D.viol.length
+      ? item(sw(`<rect x="2" y="3" width="${W - 4}" height="${H - 6}" rx="3" fill="${C.bad}" fill-opacity="0.12" stroke="${C.bad}" stroke-width="2"/>`), L.lg_involved) : "",
   ].join("");
 }
 
@@ -209,12 +250,23 @@ function initPlayer(root, D, api) {
   capRow.setAttribute("aria-label", L.captions);
   capPrev.textContent = L.prev_caption_text; capPrev.title = L.prev_caption; capPrev.setAttribute("aria-label", L.prev_caption);
   capNext.textContent = L.next_caption_text; capNext.title = L.next_caption; capNext.setAttribute("aria-label", L.next_caption);
-  $(".tp-legend").innerHTML = legendHtml(L, C, D.kindCode);
+  $(".tp-legend").innerHTML = legendHtml(L, C, D.kindCode, D);
   // state panel: per role, the lanes, field codes in declared order, and the fields a crash wipes
   const roles = (D.meta.roles && D.meta.roles.length ? D.meta.roles
     : [["", "", D.meta.lanes.map((_, l) => l), D.meta.fields.map((_, k) => k), []]])
     .map(([id, name, lanes, fields, lost]) => ({ id, name, lanes, fields, lost: new Set(lost) }));
   const timersCode = D.meta.fields.indexOf("armed_timers");
+  // each lane's declared role (its state-table group: the header's data-role without live roles), and
+  // a gutter wide enough for "★ name" over "candidate · Term 12" when there are live roles
+  const baseRole = D.meta.lanes.map(() => "");
+  for (const r of roles) for (const l of r.lanes) baseRole[l] = r.id;
+  let G = GUTTER;
+  if (D.live) {
+    const ep = D.live.epoch ? fmt(L.live_role_epoch, { role: "", epoch_name: D.live.epoch, epoch: 99 }) : "";
+    const widest = Math.max(...D.live.roles.map((r) => textWidth(r[1] + ep, 11)), ...D.meta.lanes.map((ln) => textWidth("★ " + ln[0], 15)));
+    G = Math.min(GUTTER_MAX, Math.max(GUTTER, Math.ceil(widest) + 22));
+  }
+  P.gutter = G;
 
   function setPlayLabel() {
     btn.play.textContent = P.playing ? L.pause_text : L.play_text;
@@ -228,14 +280,40 @@ function initPlayer(root, D, api) {
     return down;
   }
 
+  // One lane header: the name (★ for a leader), the live role and epoch under it when the protocol
+  // has them, a box in the live role's colour, outlined red while the lane is involved in a violation.
+  function laneHead(ln, l, y, isDown, vs, live) {
+    const r = live && D.live.roles[live[0]], role = r ? r[0] : baseRole[l];
+    const tips = [r ? fmt(L.live_role, { role: r[1] }) : ln[1]];
+    if (isDown) tips.push(L.down);
+    for (const v of vs || []) tips.push(fmt(L.violation_lane, { label: v.label }));
+    const cls = "tp-lane-head" + (vs ? " tp-involved" : "") + (isDown ? " tp-lane-down" : "") + (role === "leader" ? " tp-is-leader" : "");
+    const attrs = `class="${cls}" data-lane="${l}" data-role="${esc(role)}"${live ? ` data-epoch="${live[1]}"` : ""}`;
+    const box = (fill) => `<rect class="tp-head-box" x="2" y="${y - LANE_H / 2 + 4}" width="${G - 8}" height="${LANE_H - 8}" rx="5"` +
+      ` fill="${fill}" stroke="${vs ? C.bad : fill}"/>`;
+    const title = `<title>${esc(tips.join("\n"))}</title>`;
+    if (!r) { // no live roles: the name alone, as before (a box only to show a violation)
+      const name = isDown
+        ? `<text class="tp-lane-name" x="6" y="${y}" dominant-baseline="central" style="fill:${C.crash}">${esc(ln[0])} ✕</text>`
+        : `<text class="tp-lane-name" x="6" y="${y}" dominant-baseline="central">${esc(ln[0])}</text>`;
+      return `<g ${attrs}>${title}${vs ? box(C.bad) : ""}${name}</g>`;
+    }
+    const star = role === "leader" ? `<tspan class="tp-star" style="fill:${r[2]}">★ </tspan>` : "";
+    const name = isDown
+      ? `<text class="tp-lane-name" x="8" y="${y - 8}" dominant-baseline="central" style="fill:${C.crash}">${esc(ln[0])} ✕</text>`
+      : `<text class="tp-lane-name" x="8" y="${y - 8}" dominant-baseline="central">${star}${esc(ln[0])}</text>`;
+    const sub = `<text class="tp-lane-role" x="8" y="${y + 11}" dominant-baseline="central">${esc(isDown ? L.down : liveText(D, live[0], live[1]))}</text>`;
+    return `<g ${attrs}>${title}${box(isDown ? C.lane_down : r[2])}${name}${sub}</g>`;
+  }
+
   // ---------------------------------------------------------------- drawing
   function draw() {
     const c = P.cursor, width = P.width; // cached: reading layout here would force a reflow per step
-    const vis = Math.max(4, Math.floor((width - GUTTER) / PX_STEP));
+    const vis = Math.max(4, Math.floor((width - G) / PX_STEP));
     let a = Math.max(0, c - Math.floor(vis * 0.66)); const b = Math.min(last, a + vis - 1);
     a = Math.max(0, Math.min(a, b - vis + 1));
     const hi = Math.min(b, c);
-    const X = (step, frac) => GUTTER + (step - a + 0.5 + (frac || 0)) * PX_STEP;
+    const X = (step, frac) => G + (step - a + 0.5 + (frac || 0)) * PX_STEP;
     const Y = (lane) => TOP + lane * LANE_H + LANE_H / 2;
     const sub = (i) => { // position of event i inside its step column, so a step's events read left to right
       const s = D.eStep[i], f = D.sFirst[s], n = (s + 1 < D.nSteps ? D.sFirst[s + 1] : D.nEvents) - f;
@@ -254,7 +332,32 @@ function initPlayer(root, D, api) {
     // lanes and down intervals
     const xEnd = X(hi, 0.5);
     for (let l = 0; l < D.nLanes; l++) {
-      out.push(`<line class="tp-lane" x1="${GUTTER}" x2="${xEnd}" y1="${Y(l)}" y2="${Y(l)}" stroke="${C.lane}"/>`);
+      out.push(`<line class="tp-lane" x1="${G}" x2="${xEnd}" y1="${Y(l)}" y2="${Y(l)}" stroke="${C.lane}"/>`);
+    }
+    // live roles: tint a lane while its role is not the one it started the run in (a leader, a candidate)
+    if (D.live) {
+      for (let l = 0; l < D.nLanes; l++) {
+        const x = D.live.lanes[l];
+        let i = Math.max(0, upperBound(x.st, a) - 1);
+        for (; i < x.st.length && x.st[i] <= hi; i++) {
+          const r = D.live.roles[x.role[i]];
+          if (!r || x.role[i] === x.role[0]) continue;
+          const from = Math.max(a, x.st[i]), to = i + 1 < x.st.length ? Math.min(hi, x.st[i + 1] - 1) : hi;
+          if (to < from) continue;
+          out.push(`<rect class="tp-role-band" data-lane="${l}" data-role="${esc(r[0])}" x="${X(from, -0.5)}" y="${Y(l) - 5}" width="${(to - from + 1) * PX_STEP}" height="10" fill="${r[2]}"><title>${esc(fmt(L.live_role, { role: r[1] }))}</title></rect>`);
+        }
+      }
+    }
+    // violations under way: the involved lanes tinted from where it broke
+    const viol = activeViolations(D, c), involved = new Map(), breaking = new Map();
+    for (const v of viol) {
+      for (const l of v.lanes) { if (!involved.has(l)) involved.set(l, []); involved.get(l).push(v); }
+      if (v.mid >= 0) breaking.set(v.mid, v);
+    }
+    for (const [l, vs] of involved) {
+      const from = Math.max(a, Math.min(...vs.map((v) => v.start)));
+      if (from > hi) continue;
+      out.push(`<rect class="tp-involved-lane" data-lane="${l}" x="${X(from, -0.5)}" y="${Y(l) - LANE_H / 2 + 3}" width="${(hi - from + 1) * PX_STEP}" height="${LANE_H - 6}" fill="${C.bad}" stroke="${C.bad}"><title>${esc(vs.map((v) => fmt(L.violation_lane, { label: v.label })).join("\n"))}</title></rect>`);
     }
     for (const [l, from, to] of D.down) {
       if (from > hi) continue;
@@ -280,9 +383,10 @@ function initPlayer(root, D, api) {
           out.push(`<line class="tp-arrow tp-dropped" data-ev="${ev}" x1="${x1}" y1="${y1}" x2="${xm}" y2="${ym}" stroke="${C.drop}"/>`);
           out.push(`<text class="tp-x" data-ev="${ev}" data-m="${j}" x="${xm}" y="${ym}" text-anchor="middle" dominant-baseline="central" style="fill:${C.drop};font-size:18px;font-weight:700">✕</text>`);
         } else {
-          const color = D.mDup[j] ? C.duplicate : C.deliver;
+          const bad = D.mEnd[j] === 1 ? breaking.get(D.mMid[j]) : undefined;
+          const color = bad ? C.violation : D.mDup[j] ? C.duplicate : C.deliver;
           out.push(`<line class="tp-hit" data-ev="${ev}" data-m="${j}" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}"/>`);
-          out.push(`<line class="tp-arrow" data-ev="${ev}" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${color}" marker-end="url(#tp-ah)"${D.mDup[j] ? ' stroke-dasharray="1 3" stroke-linecap="round"' : ""}/>`);
+          out.push(`<line class="tp-arrow${bad ? " tp-breaking" : ""}" data-ev="${ev}"${bad ? ` data-mid="m${D.mMid[j]}"` : ""} x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${color}" marker-end="url(#${bad ? "tp-ah-bad" : "tp-ah"})"${D.mDup[j] ? ' stroke-dasharray="1 3" stroke-linecap="round"' : ""}>${bad ? `<title>${esc(fmt(L.violation_msg, { label: bad.label }))}</title>` : ""}</line>`);
           if (D.mDup[j]) out.push(`<text x="${(x1 + x2) / 2 + 3}" y="${(y1 + y2) / 2 - 4}" style="fill:${C.duplicate};font-size:12px;font-weight:600">2×</text>`);
         }
       } else { // in flight at the cursor: dashed, ending at the cursor column on the destination lane
@@ -306,7 +410,7 @@ function initPlayer(root, D, api) {
     for (let i = e0; i < e1; i++) {
       const k = D.eKind[i], lane = D.eLane[i], s = D.eStep[i], cur = s === c ? " tp-cur" : "";
       const x = X(s, sub(i)), y = lane >= 0 && k !== K.violation ? Y(lane) : TOP / 2;
-      const attrs = `class="tp-mark${cur}" data-ev="${i}"`;
+      const attrs = `class="tp-mark${k === K.violation ? " tp-viol-mark" : ""}${cur}" data-ev="${i}"`;
       const m = markSvg(k, K, C, x, y, attrs, cur);
       if (m) out.push(m);
       else if (k === K.partition || k === K.heal) out.push(`<rect ${attrs} x="${x - 1}" y="0" width="2" height="${lanesBottom}" fill="${C.violation}" opacity="0.4"/>`);
@@ -317,12 +421,10 @@ function initPlayer(root, D, api) {
     for (let s = Math.ceil(a / 5) * 5; s <= b; s += 5) {
       axis.push(`<line class="tp-tick" x1="${X(s)}" x2="${X(s)}" y1="${lanesBottom}" y2="${lanesBottom + 4}"/><text class="tp-axis" x="${X(s)}" y="${height - 6}" text-anchor="middle">${s}</text>`);
     }
-    const defs = `<defs>${arrowDefs(C, "tp-ah", "tp-ah-open")}` +
-      `<clipPath id="tp-clip"><rect x="${GUTTER - 4}" y="0" width="${width}" height="${height}"/></clipPath></defs>`;
+    const defs = `<defs>${arrowDefs(C, "tp-ah", "tp-ah-open", "tp-ah-bad")}` +
+      `<clipPath id="tp-clip"><rect x="${G - 4}" y="0" width="${width}" height="${height}"/></clipPath></defs>`;
     const downNow = downAt(c);
-    const names = D.meta.lanes.map((ln, l) => downNow.has(l)
-      ? `<text class="tp-lane-name tp-lane-down" x="6" y="${Y(l)}" dominant-baseline="central" style="fill:${C.crash}"><title>${esc(L.down)}</title>${esc(ln[0])} ✕</text>`
-      : `<text class="tp-lane-name" x="6" y="${Y(l)}" dominant-baseline="central"><title>${esc(ln[1])}</title>${esc(ln[0])}</text>`).join("");
+    const names = D.meta.lanes.map((ln, l) => laneHead(ln, l, Y(l), downNow.has(l), involved.get(l), liveAt(D, l, c))).join("");
     svg.innerHTML = defs + names + axis.join("") + `<g clip-path="url(#tp-clip)">` + out.join("") + "</g>";
   }
 
@@ -345,17 +447,25 @@ function initPlayer(root, D, api) {
 
   function drawPanels() {
     const c = P.cursor;
-    // invariant badges
+    // invariant badges; a violated one names the step where it broke (click: jump there)
     const status = new Map(D.meta.invariant_names.map((n) => [n, ""]));
     for (const [s, name, ok, text] of D.meta.invariants) { if (s > c) break; status.set(name, ok ? "" : text); }
+    const episode = new Map(activeViolations(D, c).map((v) => [v.name, v]));
     const badges = [];
     if (!status.size) badges.push(`<span class="tp-badge-text">${esc(L.no_invariants)}</span>`);
     const labels = D.meta.invariant_labels || {};
     for (const [name, text] of status) {
       const [label, about] = labels[name] || [name, name];
-      badges.push(text
-        ? `<div><span class="tp-badge bad" title="${esc(L.violated + " · " + about)}">✗ ${esc(label)}</span><span class="tp-badge-text">${esc(text)}</span></div>`
-        : `<span class="tp-badge ok" title="${esc(L.holds + " · " + about)}">✓ ${esc(label)}</span>`);
+      const v = episode.get(name);
+      if (text && v) {
+        const jump = fmt(L.violation_jump, { step: v.start });
+        badges.push(`<div class="tp-violation" data-step="${v.start}"><button type="button" class="tp-badge bad tp-jump" data-step="${v.start}" title="${esc(L.violated + " · " + about + "\n" + jump)}" aria-label="${esc(jump)}">✗ ${esc(label)}</button>` +
+          `<span class="tp-badge-text tp-violation-text">${esc(fmt(L.violation_at, { label, step: v.start, text: v.text }))}</span></div>`);
+      } else {
+        badges.push(text
+          ? `<div><span class="tp-badge bad" title="${esc(L.violated + " · " + about)}">✗ ${esc(label)}</span><span class="tp-badge-text">${esc(text)}</span></div>`
+          : `<span class="tp-badge ok" title="${esc(L.holds + " · " + about)}">✓ ${esc(label)}</span>`);
+      }
     }
     $(".tp-badges").innerHTML = badges.join("");
     // events of this step (capped: a boot step may have many)
@@ -388,7 +498,9 @@ function initPlayer(root, D, api) {
           const title = (ch ? L.changed + ": " : "") + full;
           return `<td class="${ch.trim()}${x === null ? " tp-none" : ""}" title="${esc(title)}">${esc(shown)}</td>`;
         });
-        const name = esc(D.meta.lanes[l][0]) + (isDown ? ` <span class="tp-down-tag">✕ ${esc(L.down)}</span>` : "");
+        const live = isDown ? null : liveAt(D, l, c), r = live && D.live.roles[live[0]];
+        const name = esc(D.meta.lanes[l][0]) + (isDown ? ` <span class="tp-down-tag">✕ ${esc(L.down)}</span>` : "") +
+          (r ? ` <span class="tp-live-tag${r[0] === "leader" ? " tp-live-leader" : ""}" style="border-color:${r[2]}">${r[0] === "leader" ? "★ " : ""}${esc(liveText(D, live[0], live[1]))}</span>` : "");
         rows.push(`<tr${isDown ? ' class="tp-is-down"' : ""}><th class="tp-node-col" scope="row">${name}</th>${cells.join("")}</tr>`);
       }
       const cap = role.name ? `<caption>${esc(role.name)}${role.lanes.length > 1 ? ` <span class="tp-count">× ${role.lanes.length}</span>` : ""}</caption>` : "";
@@ -506,13 +618,17 @@ function initPlayer(root, D, api) {
     if (!el) return;
     const pid = el.getAttribute("data-pid");
     if (pid) { stop(); report(true); P.api.setTriggerValue("choose", pid); return; }
+    const i = Number(el.getAttribute("data-ev"));
+    if (D.eKind[i] === D.kindCode.violation) { stop(); go(D.eStep[i], true); return; }
     if (el.hasAttribute("data-m")) { stop(); report(true); P.api.setTriggerValue("select", Number(el.getAttribute("data-ev"))); }
   });
   on(root, "click", (e) => {
     const item = e.target.closest ? e.target.closest(".tp-pending-item") : null;
     // Flush the debounced cursor report first: fired after the choice, it would move the
     // cursor of the new run back to where the learner stood in the old one.
-    if (item) { stop(); report(true); P.api.setTriggerValue("choose", item.getAttribute("data-id")); }
+    if (item) { stop(); report(true); P.api.setTriggerValue("choose", item.getAttribute("data-id")); return; }
+    const jump = e.target.closest ? e.target.closest(".tp-jump") : null;
+    if (jump) { stop(); go(Number(jump.getAttribute("data-step")), true); }
   });
   on(svg, "mousemove", (e) => {
     const el = e.target.closest ? e.target.closest("[data-ev]") : null;
@@ -525,8 +641,10 @@ function initPlayer(root, D, api) {
   });
   on(svg, "mouseleave", () => { tip.hidden = true; });
   on($(".tp-overview"), "click", (e) => {
-    const r = e.currentTarget.getBoundingClientRect();
-    stop(); go(Math.round(((e.clientX - r.left) / Math.max(1, r.width)) * last), true);
+    const r = e.currentTarget.getBoundingClientRect(), px = e.clientX - r.left, w = Math.max(1, r.width);
+    // a click on (or within 4 px of) a violation mark lands on the step where it broke
+    const near = D.viol.find((v) => Math.abs((v.start / Math.max(1, D.nSteps)) * w - px) <= 4);
+    stop(); go(near ? near.start : Math.round((px / w) * last), true);
   });
   let ro = null;
   if (typeof ResizeObserver !== "undefined") {
