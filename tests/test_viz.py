@@ -217,7 +217,9 @@ def test_big_trace_builds_fast(big):
     fig = msc_figure(big, big.n_steps - 1, T["en"])
     fig.to_json()
     warm = time.perf_counter() - t0
-    assert cold < 1.5 and warm < 1.5, (cold, warm)
+    # ~0.4 s on an idle 2-core machine; the bound catches an order-of-magnitude regression, not noise
+    # (other test workers or helpers sharing the cores have made this 2 s)
+    assert cold < 4 and warm < 4, (cold, warm)
     assert sum(len(_segments(d)[4]) for d in _by_meta(fig, "delivered")) > DETAIL_LIMIT
 
 
