@@ -518,5 +518,6 @@ SPEC = ProtocolSpec(
     make_node=lambda node_id, ids, params, bug, rng: Server(node_id, ids, params, bug, rng),
     default_workload=_default_workload,
     replica_view=replica_view,
+    claims=lambda params, bug: () if bug else ("linearizable",),
     epoch_key="raft.epoch",
 )

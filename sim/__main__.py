@@ -31,6 +31,7 @@ def _describe_protocols(lang: str) -> list[dict]:
             "bugs": [{"id": b.id, "breaks": list(b.breaks), "description": translate(lang, b.description_key)}
                      for b in spec.bugs],
             "invariants": [{"name": i.name, "source": i.source} for i in spec.invariants],
+            "claims": list(spec.claims(spec.resolve_params({}), None)),
         })
     return out
 
@@ -49,6 +50,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
             print(f"    bug   {b['id']}: {b['description']} (breaks: {', '.join(b['breaks'])})")
         for i in p["invariants"]:
             print(f"    invariant {i['name']}  [{i['source']}]")
+        if p["claims"]:
+            print(f"    claims (default parameters): {', '.join(p['claims'])}")
     return 0
 
 

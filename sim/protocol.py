@@ -123,6 +123,10 @@ class ProtocolSpec:
     replica_view: Callable[[Mapping[str, Any]], ReplicaView | None] | None = None
     # translation key naming the epoch ("Term" for Raft, "Ballot" for Paxos)
     epoch_key: str = ""
+    # replicated stores: the consistency models (checkers model ids, e.g. "linearizable",
+    # "causal", "read-your-writes") the store claims for given params and bug (None = no bug),
+    # strongest first; () = no claim. Tests check every claimed model on client histories.
+    claims: Callable[[Mapping[str, Any], str | None], tuple[str, ...]] = lambda params, bug: ()
 
     def param(self, name: str) -> Param:
         for p in self.params:
