@@ -1,8 +1,10 @@
-"""Command line: ``python -m sim list [--json]`` and ``python -m sim run SCENARIO [--seed N] [--out TRACE.json]``.
+"""Command line: ``python -m sim list [--json]`` and ``python -m sim run SCENARIO [--seed N] [--out TRACE.json]
+[--history HISTORY.json]``.
 
 ``list`` prints every protocol with its parameters (default and bounds), bug variants and
 named invariants. ``run`` runs a scenario file (YAML or JSON) and prints a one-line
-summary; ``--out`` writes the trace as canonical JSON. A bad scenario file exits with
+summary; ``--out`` writes the trace as canonical JSON and ``--history`` the run's client
+history in the checkers' JSON format (``python -m checkers check`` reads it). A bad scenario file exits with
 status 2 and a one-line message naming the bad field.
 """
 
@@ -76,6 +78,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     trace = run(scenario)
     if args.out:
         Path(args.out).write_text(trace.to_json(), encoding="utf-8")
+    if args.history:
+        from checkers.formats import to_json as history_json
+        from checkers.from_trace import history_from_trace
+        from checkers.history import HistoryError
+
+        try:
+            history, _ = history_from_trace(trace)
+        except HistoryError as e:  # e.g. more operations than a history may hold
+            print(f"error: the run's client history: {e}", file=sys.stderr)
+            return 2
+        Path(args.history).write_text(history_json(history), encoding="utf-8")
     bad = [name for name, v in trace.invariants_at(trace.n_steps - 1).items() if v is not None]
     ever = sorted({name for _s, name, v in trace.invariant_changes if v is not None})
     print(f"{scenario.protocol} seed={scenario.seed}: {trace.n_steps} steps, {len(trace.events)} events, "
@@ -94,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("scenario")
     p_run.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     p_run.add_argument("--out", default=None, help="write the trace (JSON) here")
+    p_run.add_argument("--history", default=None,
+                       help="write the run's client history here (the checkers' JSON: python -m checkers check FILE)")
     args = parser.parse_args(argv)
     return _cmd_list(args) if args.cmd == "list" else _cmd_run(args)
 

@@ -21,7 +21,9 @@ FORBIDDEN_MODULES = {"streamlit", "threading", "socket", "asyncio", "time", "mul
 RANK = {"protocols": 0, "sim": 1, "checkers": 2, "viz": 3, "lessons": 4, "ui": 5, "pages": 6}
 # The CLIs are front ends living in sim/ and checkers/ only because `python -m sim|checkers` must work;
 # they read titles from ui.i18n (and the checkers' CLI its --timeout deadline from ui.deadline).
-EXEMPT_UPWARD = {("sim/__main__.py", "ui"), ("checkers/__main__.py", "ui")}
+# command-line entry points sit on top of everything: they may import upward (translations, and
+# ``sim run --history`` turns a trace into a checkers history)
+EXEMPT_UPWARD = {("sim/__main__.py", "ui"), ("sim/__main__.py", "checkers"), ("checkers/__main__.py", "ui")}
 PROTOCOL_MAY_USE = {"sim.types", "sim.protocol"}
 
 
