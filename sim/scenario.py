@@ -19,6 +19,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from sim.workload import generate as generate_workload
+from sim.workload import parse_spec as parse_workload_spec
+
 FORMAT = "consistency-lab-scenario"
 VERSION = 1
 
@@ -345,6 +348,14 @@ def parse_scenario(d: Any) -> Scenario:
     faults_raw = _list(d.get("faults", []), "faults", MAX_FAULTS)
     faults = tuple(parse_fault(f, f"faults[{i}]", nodes) for i, f in enumerate(faults_raw))
     workload = None
+    if isinstance(d.get("workload"), Mapping):  # {"generate": {...}}: a seeded workload (sim/workload.py)
+        gen = _mapping(d["workload"], "workload")
+        _only(gen, {"generate"}, "workload.")
+        wspec = parse_workload_spec(_mapping(gen.get("generate", {}), "workload.generate"), nodes, _fail)
+        if wspec.clients * wspec.ops_per_client > MAX_WORKLOAD:
+            raise _fail("workload.generate.ops_per_client", "err.too_many", f"more than {MAX_WORKLOAD} operations",
+                        n=MAX_WORKLOAD)
+        d = {**d, "workload": generate_workload(wspec, _int(d, "seed", "", 1, 0, MAX_SEED), nodes)}
     if "workload" in d and d["workload"] is not None:
         wl = _list(d["workload"], "workload", MAX_WORKLOAD)
         ops = []
