@@ -16,6 +16,7 @@ from ui import lab_state as lab
 from ui.consensus_views import protocol_views
 from ui.explorer import open_in_explorer_button
 from ui.fault_palette import fault_palette, manual_picker
+from ui.lab_verdicts import live_verdicts
 from ui.lang import current_lang, md_escape, bound_t
 from ui.runner import run_json
 from ui.frame import require_app_frame
@@ -61,6 +62,7 @@ if fault:
 open_in_explorer_button(trace, cursor)
 
 protocol_views(trace, cursor)  # consensus logs/terms (protocols with replica_view) + invariant panel
+live_verdicts(trace, cursor)  # the client history up to the cursor against every consistency model
 
 if st.toggle(t("lab.static.toggle"), key="lab.static"):
     from ui.static_views import static_views
