@@ -13,7 +13,7 @@ from ui.i18n import translate
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = {"pages/home.py": "core.home.title", "pages/lab.py": "lab.title",
-         "pages/clocks.py": "clocks.title", "pages/models.py": "explorer.title"}
+         "pages/clocks.py": "clocks.title", "pages/models.py": "explorer.title", "pages/compare.py": "compare.title"}
 
 
 def _app(lang: str) -> AppTest:

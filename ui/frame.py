@@ -33,6 +33,7 @@ PAGES = (
     ("lab", "core.nav.lab", ":material/science:"),
     ("clocks", "core.nav.clocks", ":material/schedule:"),
     ("models", "core.nav.models", ":material/account_tree:"),
+    ("compare", "core.nav.compare", ":material/compare:"),
 )
 
 

@@ -1,0 +1,161 @@
+"""The comparison page: one workload and fault schedule, two configurations or two stores.
+
+Theory of operation
+-------------------
+Side A is a store's preset (or its default run). Side B is either **A with other settings**
+(same store: other parameters or a bug variant) or **A on another store**; both are made by
+``sim.transplant`` from A, so the seed, the network, the client workload and the timed faults
+are the same and only the store differs. Each side is run (cached, ``ui.runner``), shown in its
+own trace player, and its client history checked against every model (``ui.check_runner``:
+bounded, cached per history); what it claims sits above its verdict map. Below, the numbers of
+``viz.compare`` side by side, and one figure holding both histories and the table, exported
+as a self-contained HTML file.
+
+Widget state lives under ``compare.*`` in the session; the page is not in the share link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import streamlit as st
+
+from checkers.formats import to_json
+from checkers.from_trace import history_from_trace
+from checkers.hierarchy import node_status
+from checkers.history import HistoryError
+from lessons.presets import list_presets, load_preset
+from protocols import REGISTRY
+from sim.scenario import Scenario, ScenarioError, parse_scenario
+from sim.trace import Trace
+from sim.transplant import transplant
+from ui.check_runner import run_checks
+from ui.explorer_results import badge_markdown
+from ui.explorer_witness import model_name_key
+from ui.lab_verdicts import LAB_CHECK_SECONDS, focus_model
+from ui.lang import bound_t, current_lang, error_text
+from ui.runner import run_json
+from ui.trace_player import trace_player
+from viz.compare import comparison_figure, comparison_table, run_numbers
+from viz.hierarchy_map import hierarchy_figure
+
+K = "compare."
+
+
+def stores() -> list[str]:
+    """Protocols that claim a consistency model (without a bug): the ones worth comparing."""
+    return [pid for pid, spec in REGISTRY.items() if spec.teaching and spec.claims(spec.resolve_params({}), None)]
+
+
+def _side_a(t) -> Scenario:
+    ids = stores()
+    pid = st.selectbox(t("compare.store"), ids, key=K + "a.protocol", format_func=lambda p: t(REGISTRY[p].title_key))
+    presets = {p.id: p for p in list_presets(pid)}
+    lang = current_lang()
+    pick = st.selectbox(t("compare.preset"), ["", *presets], key=K + "a.preset",
+                        format_func=lambda p: ((presets[p].meta.get("title") or {}).get(lang) or p) if p
+                        else t("compare.preset_none"))
+    return load_preset(pick).replace(meta={}) if pick else parse_scenario({"protocol": pid})
+
+
+def _params(spec, base: dict[str, Any], prefix: str, t) -> dict[str, Any]:
+    out = {}
+    for p in spec.params:
+        label = t(p.help_key) if p.help_key else p.name
+        key = f"{prefix}{spec.id}.{p.name}"
+        if isinstance(p.default, bool):
+            out[p.name] = st.checkbox(label, value=bool(base.get(p.name, p.default)), key=key)
+        else:
+            num = int if isinstance(p.default, int) else float
+            out[p.name] = st.number_input(label, value=num(base.get(p.name, p.default)), key=key,
+                                          min_value=num(p.minimum) if p.minimum is not None else None,
+                                          max_value=num(p.maximum) if p.maximum is not None else None)
+    return out
+
+
+def _side_b(a: Scenario, t) -> tuple[Scenario, int]:
+    mode = st.radio(t("compare.mode_label"), ("config", "store"), key=K + "b.mode", horizontal=True,
+                    format_func=lambda m: t(f"compare.mode.{m}"))
+    if mode == "store":
+        pid = st.selectbox(t("compare.store"), stores(), key=K + "b.protocol",
+                           format_func=lambda p: t(REGISTRY[p].title_key))
+    else:
+        pid = a.protocol
+    spec = REGISTRY[pid]
+    same = pid == a.protocol
+    # B's widgets are keyed by A: another A starts B again from A's own settings
+    prefix = f"{K}b.{hashlib.sha256(a.to_json().encode()).hexdigest()[:10]}."
+    with st.expander(t("compare.settings"), expanded=mode == "config"):
+        params = _params(spec, dict(a.params) if same else {}, prefix + "p.", t)
+        bugs = ["", *(b.id for b in spec.bugs)]
+        bug = st.selectbox(t("compare.bug"), bugs, key=f"{prefix}bug.{pid}",
+                           index=bugs.index(a.bug) if same and a.bug in bugs else 0,
+                           format_func=lambda b: t(spec.bug(b).description_key) if b else t("compare.no_bug"))
+    moved = transplant(a, pid, params, bug or None)
+    return moved.scenario, moved.dropped
+
+
+def _side_result(name: str, trace: Trace, t) -> tuple[Any, Any, Any] | None:
+    """Player, claims and verdict map of one side; returns (history, verdicts, focus) or None."""
+    trace_player(trace, lang=current_lang(), cursor=None, manual=False, key=f"{K}player.{name}")
+    try:
+        history, _ = history_from_trace(trace)
+    except HistoryError as e:
+        st.error(t("lab.verdicts.unreadable", reason=t(e.key, **e.args_)))
+        return None
+    verdicts = run_checks(history, to_json(history), LAB_CHECK_SECONDS, t)
+    if verdicts is None:
+        st.info(t("explorer.check.cancelled"))
+        return None
+    sc = trace.scenario
+    claims = tuple(m for m in REGISTRY[sc.protocol].claims(sc.params, sc.bug) if m in verdicts)
+    if claims:
+        st.markdown(t("lab.verdicts.claims") + " " + " · ".join(
+            f"{t(model_name_key(m))} {badge_markdown(verdicts[m], t)}" for m in claims))
+    else:
+        st.caption(t("compare.no_claim"))
+    focus = focus_model(verdicts, claims)
+    st.plotly_chart(hierarchy_figure(node_status(verdicts), t, selected=focus), key=f"{K}map.{name}",
+                    config={"displayModeBar": False})
+    return history, verdicts, focus
+
+
+def compare_page() -> None:
+    t = bound_t()
+    st.title(t("compare.title"))
+    st.markdown(t("compare.intro"))
+    if not stores():
+        st.info(t("compare.no_stores"))
+        return
+    col_a, col_b = st.columns(2)
+    with col_a:
+        st.subheader(t("compare.side", side="A"))
+        a = _side_a(t)
+    with col_b:
+        st.subheader(t("compare.side", side="B"))
+        try:
+            b, dropped = _side_b(a, t)
+        except ScenarioError as e:
+            st.error(error_text(e))
+            return
+        if dropped:
+            st.caption(t("compare.dropped", n=dropped))
+    traces = [run_json(a.to_json()), run_json(b.to_json())]
+    results = []
+    for name, col, trace in zip(("a", "b"), (col_a, col_b), traces):
+        with col:
+            results.append(_side_result(name, trace, t))
+    if None in results:
+        return
+    st.subheader(t("compare.table"))
+    numbers = [run_numbers(trace, r[1]) for trace, r in zip(traces, results)]
+    table = comparison_table(numbers[0], numbers[1], t)
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.caption(t("compare.table_help"))
+    sides = [(t("compare.side_title", side=s, store=t(REGISTRY[tr.scenario.protocol].title_key),
+                model=t(model_name_key(r[2]))), r[0], r[1].get(r[2]))
+             for s, tr, r in zip("AB", traces, results)]
+    fig = comparison_figure(sides, table, t)
+    st.download_button(t("compare.export"), fig.to_html(include_plotlyjs=True, full_html=True),
+                       file_name="comparison.html", mime="text/html", key=K + "export", on_click="ignore")
