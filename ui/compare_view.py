@@ -6,7 +6,7 @@ Side A is a store's preset (or its default run). Side B is either **A with other
 (same store: other parameters or a bug variant) or **A on another store**; both are made by
 ``sim.transplant`` from A, so the seed, the network, the client workload and the timed faults
 are the same and only the store differs. Each side is run (cached, ``ui.runner``), shown in its
-own trace player, and its client history checked against every model (``ui.check_runner``:
+own trace player (one above the other: side by side their state tables would not fit), and its client history checked against every model (``ui.check_runner``:
 bounded, cached per history); what it claims sits above its verdict map. Below, the numbers of
 ``viz.compare`` side by side, and one figure holding both histories and the table, exported
 as a self-contained HTML file.
@@ -97,8 +97,7 @@ def _side_b(a: Scenario, t) -> tuple[Scenario, int]:
 
 
 def _side_result(name: str, trace: Trace, t) -> tuple[Any, Any, Any] | None:
-    """Player, claims and verdict map of one side; returns (history, verdicts, focus) or None."""
-    trace_player(trace, lang=current_lang(), cursor=None, manual=False, key=f"{K}player.{name}")
+    """Claims and verdict map of one side; returns (history, verdicts, focus) or None."""
     try:
         history, _ = history_from_trace(trace)
     except HistoryError as e:
@@ -142,9 +141,15 @@ def compare_page() -> None:
         if dropped:
             st.caption(t("compare.dropped", n=dropped))
     traces = [run_json(a.to_json()), run_json(b.to_json())]
+    # the diagrams one above the other, full width: side by side their state tables are unreadable
+    for side, trace in zip("AB", traces):
+        st.subheader(t("compare.diagram", side=side, store=t(REGISTRY[trace.scenario.protocol].title_key)))
+        trace_player(trace, lang=current_lang(), cursor=None, manual=False, key=f"{K}player.{side.lower()}")
+    st.subheader(t("compare.verdicts"))
     results = []
-    for name, col, trace in zip(("a", "b"), (col_a, col_b), traces):
+    for name, col, trace in zip(("a", "b"), st.columns(2), traces):
         with col:
+            st.markdown(f"**{t('compare.side', side=name.upper())}**")
             results.append(_side_result(name, trace, t))
     if None in results:
         return
