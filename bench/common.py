@@ -21,7 +21,7 @@ from tests.support.server import ROOT as _ROOT, free_port, rss_kb, running, star
 assert _ROOT == ROOT
 
 __all__ = ["ROOT", "CHROMIUM_ARGS", "free_port", "rss_kb", "running", "start_server", "stop_server",
-           "percentile", "summary", "launch_chromium", "wait_idle"]
+           "percentile", "summary", "launch_chromium", "wait_idle", "timed_run"]
 
 
 def percentile(xs: list[float], p: float) -> float:
@@ -36,3 +36,16 @@ def percentile(xs: list[float], p: float) -> float:
 def summary(xs: list[float]) -> dict[str, float]:
     return {"n": len(xs), "p50": percentile(xs, 50), "p95": percentile(xs, 95),
             "mean": statistics.fmean(xs) if xs else float("nan"), "max": max(xs) if xs else float("nan")}
+
+
+def timed_run(scenario, spec=None):
+    """``(trace, seconds)`` of one simulator run, after a garbage collection (less noise)."""
+    import gc
+    import time
+
+    from sim.engine import Simulation
+
+    gc.collect()
+    t0 = time.perf_counter()
+    trace = Simulation(scenario, spec).run()
+    return trace, time.perf_counter() - t0

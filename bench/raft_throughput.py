@@ -25,13 +25,12 @@ import gc
 import random
 import time
 
-import common  # noqa: F401  (puts the repo on sys.path)
+from common import timed_run  # (also puts the repo on sys.path)
 from sim_throughput import bare_loop
 
 from checkers import check
 from checkers.from_trace import history_from_trace
 from protocols import REGISTRY
-from sim.engine import Simulation
 from sim.scenario import parse_scenario
 
 
@@ -61,13 +60,6 @@ def scenario(ops: int, seed: int = 7):
         "limits": {"max_steps": 250_000, "max_time": end + 10_000, "max_pending": 20_000}})
 
 
-def _timed_run(sc, spec):
-    gc.collect()
-    t0 = time.perf_counter()
-    trace = Simulation(sc, spec).run()
-    return trace, time.perf_counter() - t0
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=3)
@@ -79,8 +71,8 @@ def main() -> None:
         sc = scenario(ops)
         best = {"sim": 0.0, "noinv": 0.0, "bare": 0.0}
         for rep in range(args.reps):
-            trace, wall = _timed_run(sc, spec)
-            _, wall_noinv = _timed_run(sc, bare_spec)
+            trace, wall = timed_run(sc, spec)
+            _, wall_noinv = timed_run(sc, bare_spec)
             n = len(trace.events)
             gc.collect()
             t1 = time.perf_counter()
