@@ -4,9 +4,12 @@ Run: ``.venv/bin/python -m streamlit run bench/player_demo_app.py`` and open
 ``?steps=500`` (a ping run of that many steps, ~2 events per step), ``&manual=1`` for manual
 delivery mode (clicking a pending item appends the choice and reruns), ``&lang=zh``;
 ``?preset=<id>`` runs a lesson preset instead (e.g. ``two-phase-commit-coordinator-crash``, with its
-captions), ``&participants=N`` overrides that parameter of a 2PC preset, ``&cursor=K`` starts at step K.
-The page writes what Python received (``cursor=…``, ``chosen=…``, ``selected=…``) so tests can
-check the round trip.
+captions), ``&participants=N`` overrides that parameter of a 2PC preset, ``&cursor=K`` starts at step K,
+``&marks=1`` marks the client operations of a linearizability violation of the history up to the cursor
+(as the Protocol Lab does: ``history_from_trace`` + ``checkers.check`` + the witness core and culprit),
+recomputed when the reported cursor changes; a "marks" checkbox turns them off and on (a rerun).
+The page writes what Python received (``cursor=…``, ``chosen=…``, ``selected=…``, and the marks sent,
+``marks=invoke:return:role,…``) so tests can check the round trip.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from sim.engine import run  # noqa: E402
 from sim.scenario import parse_scenario  # noqa: E402
 from lessons.presets import load_preset  # noqa: E402
 from ui.trace_player import trace_player  # noqa: E402
+from ui.i18n import translator  # noqa: E402
 
 st.set_page_config(page_title="trace player demo", page_icon="🧪", layout="wide")
 qp = st.query_params
@@ -31,6 +35,7 @@ lang = "zh" if qp.get("lang") == "zh" else "en"
 preset = qp.get("preset") or None
 participants = qp.get("participants", "")
 start = qp.get("cursor", "")
+want_marks = qp.get("marks") == "1"
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -48,11 +53,37 @@ def _preset_trace(preset_id: str, participants: str):
     return run(sc)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _marks(preset_id: str, participants: str, cursor: int, lang: str):
+    """The anomaly marks at ``cursor``, built the way the Lab builds them (ui.lab_verdicts.anomaly_marks)."""
+    import checkers
+    from checkers.from_trace import history_from_trace
+    from ui.explorer_witness import highlight_ids, model_name_key
+
+    trace = _preset_trace(preset_id, participants)
+    if not any(e.kind == "invoke" for e in trace.events if e.step <= cursor):
+        return None
+    history, events = history_from_trace(trace, upto_step=cursor)
+    verdict = checkers.check(history, "linearizable")
+    ids = highlight_ids(verdict)
+    if not ids:
+        return None
+    culprit = (verdict.witness or {}).get("culprit")
+    ops = [[events[i][0], events[i][1], "culprit" if i == culprit else "core"] for i in ids if i in events]
+    t = translator(lang)
+    return {"ops": ops, "text": t("lab.verdicts.marked", model=t(model_name_key("linearizable")), n=len(ops))}
+
+
 choices = st.session_state.setdefault("demo.choices", [])
 trace = _preset_trace(preset, participants) if preset else _trace(steps, tuple(choices), manual)
 first = int(start) if start.isdigit() else (trace.n_steps - 1 if manual else 0)
 cursor = st.session_state.get("demo.cursor", first)
-res = trace_player(trace, lang=lang, cursor=cursor, manual=manual, key="demo_player")
+show_marks = bool(preset) and want_marks and st.checkbox("marks", value=True, key="demo.marks")
+state = st.session_state.get("demo_player")  # the cursor the browser reported in this rerun, if any
+reported = state.get("cursor") if hasattr(state, "get") else None
+mark_at = reported if isinstance(reported, int) else int(cursor)
+marks = _marks(preset, participants, max(0, min(trace.n_steps - 1, mark_at)), lang) if show_marks else None
+res = trace_player(trace, lang=lang, cursor=cursor, manual=manual, key="demo_player", marks=marks)
 if res.cursor is not None:
     st.session_state["demo.cursor"] = res.cursor
 if res.choose:
@@ -61,3 +92,6 @@ if res.choose:
     st.rerun()
 st.write(f"events={len(trace.events)} steps={trace.n_steps} cursor={res.cursor} "
          f"chosen={','.join(choices) or '-'} selected={res.select}")
+if want_marks:
+    sent = ",".join(f"{i}:{'' if r is None else r}:{role}" for i, r, role in marks["ops"]) if marks else "-"
+    st.write(f"marks={sent}")

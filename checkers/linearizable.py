@@ -567,10 +567,10 @@ def explain_core(core: list[Op], dt: Datatype, initial: Any) -> list[Message]:
         return lines
     if len(reads) == 1 and len(core) == len(reads) + len(writes):
         r = reads[0]
-        newer = [w for w in writes if w.input != r.output and w.ret < r.call]
+        newer = [w for w in writes if w.input != r.output and w.ret is not None and w.ret < r.call]
         sources = [w for w in writes if w.input == r.output]
         for w in newer:
-            if sources and all(s.ret < w.call for s in sources):
+            if sources and all(s.ret is not None and s.ret < w.call for s in sources):
                 lines.append(Message("chk.lin.stale_read", {
                     "read": r.label(), "value": show_value(r.output), "newer": w.label(),
                     "old": ", ".join(s.label() for s in sources)}))

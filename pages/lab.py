@@ -16,7 +16,7 @@ from ui import lab_state as lab
 from ui.consensus_views import protocol_views
 from ui.explorer import open_in_explorer_button
 from ui.fault_palette import fault_palette, manual_picker
-from ui.lab_verdicts import live_verdicts
+from ui.lab_verdicts import anomaly_marks, live_verdicts, store_verdicts
 from ui.lang import current_lang, md_escape, bound_t
 from ui.runner import run_json
 from ui.frame import require_app_frame
@@ -42,7 +42,8 @@ reason = trace.end.get("reason")
 if reason in ("max_steps", "max_pending", "max_time", "stopped", "bad_choice"):
     st.warning(t(f"lab.end.{reason}", n=trace.n_steps))
 
-result = lab.player(trace, cursor, manual)
+verdicts = store_verdicts(trace, cursor)  # before the player: it marks a violation's operations
+result = lab.player(trace, cursor, manual, marks=anomaly_marks(verdicts))
 cursor = lab.follow_player(result.cursor, cursor, trace.n_steps)
 if result.choose:
     lab.apply_choice(sc, trace, cursor, result.choose)
@@ -62,7 +63,7 @@ if fault:
 open_in_explorer_button(trace, cursor)
 
 protocol_views(trace, cursor)  # consensus logs/terms (protocols with replica_view) + invariant panel
-live_verdicts(trace, cursor)  # the client history up to the cursor against every consistency model
+live_verdicts(verdicts)  # the client history up to the cursor against every consistency model
 
 if st.toggle(t("lab.static.toggle"), key="lab.static"):
     from ui.static_views import static_views

@@ -10,7 +10,8 @@ import importlib
 
 from sim.protocol import ProtocolSpec
 
-_MODULES = ("ping", "two_phase_commit", "logical_clocks", "paxos", "raft", "multi_paxos")
+_MODULES = ("ping", "two_phase_commit", "logical_clocks", "paxos", "raft", "multi_paxos",
+            "primary_backup", "chain_replication", "abd", "quorum_store", "causal_store", "eventual_store")
 
 
 def _load() -> dict[str, ProtocolSpec]:

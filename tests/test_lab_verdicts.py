@@ -77,3 +77,22 @@ def test_focus_is_the_first_broken_claim_then_the_strongest_violation():
     assert focus_model(verdicts, ("sequential",)) == "sequential"
     assert focus_model(verdicts, ()) == "linearizable"
     assert focus_model({"linearizable": ok, "sequential": ok}, ("linearizable",)) in ("linearizable", "sequential")
+
+
+def test_anomaly_marks_point_at_the_invoke_and_return_events_of_the_violation():
+    from checkers import check
+    from checkers.from_trace import history_from_trace
+    from ui.explorer_witness import highlight_ids
+    from ui.lab_verdicts import LiveVerdicts, anomaly_marks
+
+    trace = run(load_preset("multi-paxos-bug-no-reproposal"))
+    history, events = history_from_trace(trace)
+    verdict = check(history, "linearizable")
+    lv = LiveVerdicts(history, events, {"linearizable": verdict}, (), "linearizable", trace.n_steps - 1, "x")
+    marks = anomaly_marks(lv)
+    assert marks and len(marks["ops"]) == len(highlight_ids(verdict)) >= 2
+    for inv, ret, kind in marks["ops"]:
+        assert trace.events[inv].kind == "invoke" and kind in ("core", "culprit")
+        assert ret is None or (trace.events[ret].kind == "return" and ret > inv)
+    assert anomaly_marks(lv._replace(verdicts={"linearizable": Verdict(model="linearizable", result="ok")})) is None
+    assert anomaly_marks(None) is None and anomaly_marks("a message") is None

@@ -231,6 +231,22 @@ def test_stale_read_is_explained_with_its_three_operations():
     assert [0, 1, "rt"] in v.witness["edges"] and [1, 2, "rt"] in v.witness["edges"]
 
 
+def test_explanations_handle_writes_that_never_returned():
+    """An unanswered (info) write has no return time: explaining a core that holds one must not
+    compare None with a time (found by the primary-backup sweeps)."""
+    from checkers.linearizable import explain_core
+
+    ops = [Op(id=0, process="P1", f="write", key="x", input=1, call=0, ret=None, status="info"),
+           Op(id=1, process="P2", f="write", key="x", input=2, call=1, ret=2, status="ok"),
+           Op(id=2, process="P3", f="read", key="x", output=1, call=3, ret=4, status="ok"),
+           Op(id=3, process="P4", f="read", key="x", output=7, call=5, ret=6, status="ok"),
+           Op(id=4, process="P5", f="read", key="x", output=2, call=7, ret=8, status="ok")]
+    dt = datatype_of(History(ops=tuple(ops), datatype="register"))
+    for core in (ops[:3], [ops[0], ops[2], ops[3]], [ops[1], ops[2]], [ops[0], ops[1], ops[4]]):
+        lines = explain_core(list(core), dt, None)
+        assert lines[0].key == "chk.lin.core" and lines[-1].key.startswith("chk.lin.")
+
+
 def test_the_core_never_blames_a_read_whose_write_was_deleted():
     # W(x)1 early, W(x)2, then W(x)1 again before the read of 1: linearizable. Deleting the
     # second W(x)1 would leave a stale read — an unsound "explanation" the checker must not give.

@@ -325,3 +325,81 @@ def test_state_replay_of_a_raft_run_equals_trace_states():
     for step in range(0, tr.n_steps, 7):
         assert replay_states(p, step) == tr.states_at(step), step
     assert "~splice" not in p["meta"]["fields"]  # log splices travel as full values
+
+
+# ------------------------------------------------------------------ anomaly marks (ui.trace_player)
+MARKS_PRESET = "multi-paxos-bug-no-reproposal"
+
+
+def _lab_marks(trace, cursor):
+    """The marks at ``cursor`` as the Lab builds them (history_from_trace + check + witness)."""
+    import checkers
+    from checkers.from_trace import history_from_trace
+    from ui.explorer_witness import highlight_ids
+
+    history, events = history_from_trace(trace, upto_step=cursor)
+    verdict = checkers.check(history, "linearizable")
+    culprit = (verdict.witness or {}).get("culprit")
+    return {"ops": [[events[i][0], events[i][1], "culprit" if i == culprit else "core"] for i in highlight_ids(verdict)],
+            "text": "marked"}
+
+
+def _mounted_data(monkeypatch, trace, payload, marks):
+    """What ``trace_player`` hands the component (``data``), with the component and session faked."""
+    import ui.trace_player as tp
+
+    got = {}
+    monkeypatch.setattr(tp.st, "session_state", {}, raising=False)
+    monkeypatch.setattr(tp, "_component", lambda **kw: got.update(kw) or {})
+    tp.trace_player(trace, lang="en", cursor=trace.n_steps - 1, manual=False, key="k", payload=payload, marks=marks)
+    return got["data"]
+
+
+def test_marks_ride_beside_the_payload_which_stays_byte_identical(monkeypatch):
+    from lessons.presets import load_preset
+
+    trace = run(load_preset(MARKS_PRESET))
+    payload = player_payload(trace, translator("en"), lang="en")
+    before = payload_json(payload)
+    marks = _lab_marks(trace, trace.n_steps - 1)
+    assert len(marks["ops"]) == 3 and [op[2] for op in marks["ops"]].count("culprit") == 1
+    plain = _mounted_data(monkeypatch, trace, payload, None)
+    marked = _mounted_data(monkeypatch, trace, payload, marks)
+    assert payload_json(payload) == before  # not mutated
+    for data in (plain, marked):  # the payload part of data is the payload, byte for byte
+        assert payload_json({k: data[k] for k in payload}) == before
+        assert set(data) == set(payload) | {"seek", "manual", "marks"}
+    assert plain["marks"] is None
+    assert marked["marks"] == marks
+    json.dumps(marked["marks"])
+    # the marked ops are the invoke/return events of the run
+    for inv, ret, _role in marked["marks"]["ops"]:
+        assert trace.events[inv].kind == "invoke"
+        assert ret is None or trace.events[ret].kind == "return"
+    # the same scenario and language give the same payload bytes whatever the marks
+    assert payload_json(player_payload(trace, translator("en"), lang="en")) == before
+
+
+def test_normalize_marks_keeps_valid_ops_as_plain_json():
+    import numpy as np
+
+    from ui.trace_player import normalize_marks
+
+    assert normalize_marks(None) is None
+    assert normalize_marks({"ops": [], "text": "x"}) is None
+    assert normalize_marks({"ops": [["a", 1, "core"], [True, None, "core"], [-1, 2, "core"]], "text": "x"}) is None
+    got = normalize_marks({"ops": [(np.int64(5), np.int64(9), "culprit"), [7, None, "core"], [8, 3, "odd"], [4]],
+                           "text": 12})
+    assert got == {"ops": [[5, 9, "culprit"], [7, None, "core"], [8, None, "core"], [4, None, "core"]], "text": "12"}
+    assert all(type(x) is int for op in got["ops"] for x in op[:1])
+    assert json.loads(json.dumps(got)) == got
+
+
+def test_anomaly_labels_and_colour_travel_in_the_payload():
+    for lang in ("en", "zh"):
+        p = player_payload(_trace(), translator(lang), lang=lang)
+        labels = p["meta"]["labels"]
+        for k in ("lg_anomaly", "anomaly_core", "anomaly_culprit", "anomaly_open", "anomaly_heading"):
+            assert labels[k] == catalog(lang)[f"player.{k}"]
+        assert p["meta"]["colors"]["anomaly"].startswith("#")
+        assert p["meta"]["colors"]["anomaly"] != p["meta"]["colors"]["violation"]

@@ -255,11 +255,11 @@ def scenario_yaml(sc: Scenario) -> str:
 
 
 # ------------------------------------------------------------------------ player
-def player(trace, cur: int, manual: bool):
-    """The client-side stepper (``ui.trace_player``)."""
+def player(trace, cur: int, manual: bool, marks: dict[str, Any] | None = None):
+    """The client-side stepper (``ui.trace_player``); ``marks``: client operations to mark (a violation)."""
     from ui.trace_player import trace_player
 
-    return trace_player(trace, lang=current_lang(), cursor=cur, manual=manual, key="lab.player")
+    return trace_player(trace, lang=current_lang(), cursor=cur, manual=manual, key="lab.player", marks=marks)
 
 
 # ------------------------------------------------------------------------ actions

@@ -16,19 +16,22 @@ so stepping back and forth re-checks nothing) and shows
   is violated, else the strongest violated model, else the strongest that holds;
 - the live **hierarchy map** and the explanation of the model in focus.
 
-Streamlit-only glue; the checking and the figures are pure (``checkers``, ``viz``).
+The verdicts are computed before the trace player is drawn (``store_verdicts``), so the
+player can mark the violating operations on the diagram (``anomaly_marks``); the section
+itself is drawn further down (``live_verdicts``). Streamlit-only glue; the checking and the
+figures are pure (``checkers``, ``viz``).
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping, NamedTuple
 
 import streamlit as st
 
 from checkers.formats import to_json
 from checkers.from_trace import history_from_trace
 from checkers.hierarchy import node_status
-from checkers.history import HistoryError
+from checkers.history import History, HistoryError
 from checkers.verdict import MODELS, Verdict
 from protocols import REGISTRY
 from sim.trace import Trace
@@ -54,37 +57,71 @@ def focus_model(verdicts: Mapping[str, Verdict], claims: tuple[str, ...]) -> str
     return default_model(verdicts)
 
 
-def live_verdicts(trace: Trace, cursor: int) -> None:
-    """The section, for replicated stores only (protocols that claim a model when no bug is on:
-    other protocols' client operations — a 2PC ``commit``, a Paxos ``propose`` — are not reads
-    and writes, and no consistency model speaks of them), once a client operation has begun."""
+class LiveVerdicts(NamedTuple):
+    history: History
+    events: Mapping[int, tuple[int, int | None]]  # op id -> (invoke event index, return event index or None)
+    verdicts: Mapping[str, Verdict]
+    claims: tuple[str, ...]
+    focus: str
+    step: int
+    bug: str | None
+
+
+def store_verdicts(trace: Trace, cursor: int) -> LiveVerdicts | str | None:
+    """The verdicts at ``cursor`` for a replicated store (protocols that claim a model when no bug
+    is on: other protocols' client operations — a 2PC ``commit``, a Paxos ``propose`` — are not
+    reads and writes, and no consistency model speaks of them), once a client operation has
+    begun; ``None`` otherwise, or a translated message when the history cannot be checked."""
     sc = trace.scenario
     if not REGISTRY[sc.protocol].claims(sc.params, None):
-        return
+        return None
     if not any(e.kind == "invoke" for e in trace.events_until(cursor)):
+        return None
+    t = bound_t()
+    try:
+        history, events = history_from_trace(trace, upto_step=cursor)
+    except HistoryError as e:
+        return t("lab.verdicts.unreadable", reason=t(e.key, **e.args_))
+    verdicts = run_checks(history, to_json(history), LAB_CHECK_SECONDS, t)
+    if verdicts is None:  # the learner pressed Cancel on this very check
+        return t("explorer.check.cancelled")
+    claims = tuple(m for m in REGISTRY[sc.protocol].claims(sc.params, sc.bug) if m in verdicts)
+    return LiveVerdicts(history, events, verdicts, claims, focus_model(verdicts, claims), cursor, sc.bug)
+
+
+def anomaly_marks(lv: LiveVerdicts | str | None) -> dict[str, Any] | None:
+    """What the trace player marks on the diagram: the operations of the focus model's violation."""
+    if not isinstance(lv, LiveVerdicts):
+        return None
+    verdict = lv.verdicts.get(lv.focus)
+    ids = highlight_ids(verdict)
+    if not ids:
+        return None
+    t = bound_t()
+    culprit = (verdict.witness or {}).get("culprit")
+    ops = [[lv.events[i][0], lv.events[i][1], "culprit" if i == culprit else "core"] for i in ids if i in lv.events]
+    return {"ops": ops, "text": t("lab.verdicts.marked", model=t(model_name_key(lv.focus)), n=len(ops))}
+
+
+def live_verdicts(lv: LiveVerdicts | str | None) -> None:
+    """The section (nothing when ``lv`` is None; the message when it is one)."""
+    if lv is None:
         return
     t = bound_t()
     st.subheader(t("lab.verdicts.title"))
-    try:
-        history, _events = history_from_trace(trace, upto_step=cursor)
-    except HistoryError as e:
-        st.error(t("lab.verdicts.unreadable", reason=t(e.key, **e.args_)))
+    if isinstance(lv, str):
+        st.info(lv)
         return
-    verdicts = run_checks(history, to_json(history), LAB_CHECK_SECONDS, t)
-    if verdicts is None:  # the learner pressed Cancel on this very check
-        st.info(t("explorer.check.cancelled"))
-        return
-    st.caption(t("lab.verdicts.help", n=len(history.ops), step=cursor))
-    claims = tuple(m for m in REGISTRY[sc.protocol].claims(sc.params, sc.bug) if m in verdicts)
+    history, verdicts, claims, model = lv.history, lv.verdicts, lv.claims, lv.focus
+    st.caption(t("lab.verdicts.help", n=len(history.ops), step=lv.step))
     if claims:
         st.markdown(t("lab.verdicts.claims") + " " + " · ".join(
             f"{t(model_name_key(m))} {badge_markdown(verdicts[m], t)}" for m in claims))
         broken = [m for m in claims if verdicts[m].result == "illegal"]
         if broken:
             st.error(t("lab.verdicts.claim_broken", model=t(model_name_key(broken[0]))))
-    elif sc.bug:
-        st.caption(t("lab.verdicts.no_claim_bug"))
-    model = focus_model(verdicts, claims)
+    else:
+        st.caption(t("lab.verdicts.no_claim_bug" if lv.bug else "lab.verdicts.no_claim"))
     verdict = verdicts.get(model)
     st.markdown(f"**{t(model_name_key(model))}** {badge_markdown(verdict, t)}")
     for m in (verdict.explanation if verdict else ()):

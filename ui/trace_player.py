@@ -12,6 +12,8 @@ changes, so ``data`` holds the payload plus two small keys that change only on p
             for a step different from both the last seek and the cursor the browser last
             reported, so echoing the browser's own cursor back never re-seeks it.
 ``manual``  manual delivery mode: pending arrows/items become clickable at the last step.
+``marks``   the client operations of a consistency anomaly to mark on the diagram, or None
+            (see ``normalize_marks``). Like ``seek``, never part of the cached payload.
 
 Teaching aids ride in the same payload and work without the server: the preset's step
 captions in the page language (shown under the diagram, with previous/next-caption
@@ -35,7 +37,7 @@ to ``.tp-root``, so document-level probes (bench/player_probe.py) see the DOM.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Mapping, NamedTuple
 
 import streamlit as st
 
@@ -66,16 +68,63 @@ def cached_payload(scenario_json: str, lang: str, _trace: Trace) -> dict[str, An
     return player_payload(_trace, translator(lang), lang=lang)
 
 
+MARK_ROLES = ("core", "culprit")
+
+
+def _index(x: Any) -> int | None:
+    """A non-negative event index (plain ``int``: numpy ints are not JSON), else None."""
+    if isinstance(x, bool):
+        return None
+    try:
+        i = int(x)
+    except (TypeError, ValueError):
+        return None
+    return i if i >= 0 and i == x else None
+
+
+def normalize_marks(marks: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """``marks`` as the browser reads it, or None when there is nothing to mark.
+
+    In: ``{"ops": [[invoke_event_index, return_event_index | None, "core" | "culprit"], ...],
+    "text": "short translated explanation"}``. Out: the same shape with plain ints, ops without
+    a valid invoke index dropped, an unknown role read as ``"core"``, a return index that does
+    not come after its invoke read as None (an open op), and ``text`` a string. None when no
+    op survives (nothing would be drawn)."""
+    if not marks:
+        return None
+    ops: list[list[Any]] = []
+    for op in marks.get("ops") or ():
+        if not isinstance(op, (list, tuple)) or not op:
+            continue
+        inv = _index(op[0])
+        if inv is None:
+            continue
+        ret = _index(op[1]) if len(op) > 1 and op[1] is not None else None
+        if ret is not None and ret <= inv:
+            ret = None
+        role = op[2] if len(op) > 2 and op[2] in MARK_ROLES else "core"
+        ops.append([inv, ret, role])
+    if not ops:
+        return None
+    text = marks.get("text")
+    return {"ops": ops, "text": "" if text is None else str(text)}
+
+
 def _noop() -> None:
     """Registering a callback per state/trigger name is what makes the name valid."""
 
 
 def trace_player(trace: Trace, *, lang: str, cursor: int | None, manual: bool, key: str,
-                 payload: dict[str, Any] | None = None) -> PlayerResult:
+                 payload: dict[str, Any] | None = None,
+                 marks: Mapping[str, Any] | None = None) -> PlayerResult:
     """Mount the player for ``trace``; ``cursor`` is the step the page wants shown.
 
     Pass ``payload`` if you already hold one (from ``cached_payload``); otherwise it is
-    built and cached here. Returns what the browser reported in this rerun.
+    built and cached here. ``marks`` (see ``normalize_marks``) highlights the client
+    operations of a consistency anomaly: each op as a span on its node's lane from its
+    invoke glyph to its return glyph (or to the right edge while it is open), ``text`` as
+    the spans' tooltip and once under the diagram; None removes them. Marks travel beside
+    the payload, which stays byte-identical. Returns what the browser reported in this rerun.
     """
     if payload is None:
         payload = cached_payload(trace.scenario.to_json(), lang, trace)
@@ -95,7 +144,8 @@ def trace_player(trace: Trace, *, lang: str, cursor: int | None, manual: bool, k
     elif target is not None and target != mem["seek"] and target != mem["known"]:
         mem.update(seek=target, gen=mem["gen"] + 1, known=target)
     st.session_state[mem_key] = mem
-    data = {**payload, "seek": {"to": mem["seek"], "gen": mem["gen"]}, "manual": bool(manual)}
+    data = {**payload, "seek": {"to": mem["seek"], "gen": mem["gen"]}, "manual": bool(manual),
+            "marks": normalize_marks(marks)}
     result = _component(key=key, data=data, on_cursor_change=_noop, on_choose_change=_noop,
                         on_select_change=_noop)
     choose = result.get("choose") if hasattr(result, "get") else getattr(result, "choose", None)

@@ -70,7 +70,7 @@ import pandas as pd
 from sim.trace import EVENT_KINDS, TIMERS_FIELD, Trace
 from viz.msc import DROP_REASONS as REASONS
 from viz.msc import _cj, _tr
-from viz.style import palette, role_colour
+from viz.style import OI_PURPLE, palette, role_colour
 from viz.tables import event_detail, invariant_labels
 from viz.violations import episodes
 
@@ -85,9 +85,14 @@ PLAYER_COLOURS = ("lane", "lane_down", "send", "deliver", "drop", "duplicate", "
 Translate = Callable[..., str]
 
 
+# A consistency anomaly's client operations (ui.trace_player ``marks``): Okabe–Ito reddish purple, apart
+# from the vermillion of invariant violations so both can show at once (with a dashed outline as well).
+ANOMALY_COLOUR = OI_PURPLE
+
+
 def _palette() -> dict[str, str]:
     got = palette()
-    return {k: got[k] for k in PLAYER_COLOURS}
+    return {**{k: got[k] for k in PLAYER_COLOURS}, "anomaly": got.get("anomaly", ANOMALY_COLOUR)}
 
 
 def _num(mid: str | None) -> int:
@@ -194,7 +199,8 @@ def _labels(t: Translate) -> dict[str, Any]:
             "legend", "lg_delivered", "lg_inflight", "lg_dropped", "lg_dropped_hint", "lg_duplicate", "lg_crash",
             "lg_restart", "lg_timer", "lg_request", "lg_reply", "lg_violation", "lg_down", "drop_reason",
             "live_role", "live_role_epoch", "violation_at", "violation_jump", "violation_msg", "violation_lane",
-            "lg_leader", "lg_involved")
+            "lg_leader", "lg_involved", "lg_anomaly", "anomaly_core", "anomaly_culprit", "anomaly_open",
+            "anomaly_heading")
     out: dict[str, Any] = {k: t(f"player.{k}") for k in keys}
     out["kind"] = [t(f"player.kind.{k}") for k in EVENT_KINDS]
     out["cause_names"] = [t(f"player.cause.{c}") for c in CAUSES]

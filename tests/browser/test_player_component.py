@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from tests.support.browser import wait_idle
 from tests.support.server import ROOT, running
+from ui.i18n import translate
 
 pytestmark = pytest.mark.browser
 
@@ -245,3 +246,132 @@ def test_violation_highlights_lanes_arrow_and_explains(player_server, player_pag
     expect(label).to_contain_text(f"step {tr.n_steps - 1} /")
     page.locator(f'.tp-jump[data-step="{ep.start}"]').click()
     expect(label).to_contain_text(f"step {ep.start} /")
+
+
+MARKS_PRESET = "multi-paxos-bug-no-reproposal"
+
+
+def _expected_marks(cursor: int | None = None):
+    """The marks the demo page sends at ``cursor`` (default: the last step), computed as the Lab does."""
+    import checkers
+    from checkers.from_trace import history_from_trace
+    from lessons.presets import load_preset
+    from sim.engine import run
+    from ui.explorer_witness import highlight_ids
+
+    tr = run(load_preset(MARKS_PRESET))
+    cursor = tr.n_steps - 1 if cursor is None else cursor
+    history, events = history_from_trace(tr, upto_step=cursor)
+    verdict = checkers.check(history, "linearizable")
+    culprit = (verdict.witness or {}).get("culprit")
+    ops = [[events[i][0], events[i][1], "culprit" if i == culprit else "core"] for i in highlight_ids(verdict)]
+    return tr, ops
+
+
+def _num(loc, name):
+    return float(loc.get_attribute(name))
+
+
+def test_anomaly_marks_span_exactly_the_marked_ops(player_server, player_page):
+    page = player_page
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    tr, ops = _expected_marks()
+    assert len(ops) == 3 and sum(op[2] == "culprit" for op in ops) == 1
+    last = tr.n_steps - 1
+    page.set_viewport_size({"width": 6400, "height": 1600})  # the whole run fits in the diagram's window
+    page.goto(player_server + f"/?preset={MARKS_PRESET}&cursor={last}&marks=1")
+    expect(page.locator(".tp-step-label")).to_contain_text(f"step {last} /")
+    wait_idle(page)
+    shown = ",".join(f"{i}:{'' if r is None else r}:{role}" for i, r, role in ops)
+    expect(page.get_by_text(f"marks={shown}")).to_be_visible()
+    spans = page.locator(".tp-svg .tp-anomaly")
+    expect(spans).to_have_count(len(ops))
+    for inv, ret, role in ops:
+        span = page.locator(f'.tp-svg .tp-anomaly[data-op-invoke="{inv}"]')
+        expect(span).to_have_count(1)
+        expect(span).to_have_attribute("data-op-return", str(ret))
+        expect(span).to_have_attribute("data-role", role)
+        expect(span).to_have_attribute("data-lane", str(tr.nodes.index(tr.events[inv].node)))
+        # from the invoke glyph to the return glyph, on the node's lane
+        x, w = _num(span, "x"), _num(span, "width")
+        g_inv = page.locator(f'.tp-svg .tp-mark[data-ev="{inv}"]')
+        g_ret = page.locator(f'.tp-svg .tp-mark[data-ev="{ret}"]')
+        assert x <= _num(g_inv, "x") and x + w >= _num(g_ret, "x") + _num(g_ret, "width")
+        y, h, gy = _num(span, "y"), _num(span, "height"), _num(g_inv, "y") + _num(g_inv, "height") / 2
+        assert y < gy < y + h
+    culprit = page.locator('.tp-svg .tp-anomaly.tp-anomaly-culprit')
+    expect(culprit).to_have_count(1)
+    assert _num(culprit, "height") > _num(page.locator(".tp-svg .tp-anomaly.tp-anomaly-core").first, "height")
+    text = page.locator(".tp-anomaly-text")
+    expect(text).to_be_visible()
+    expect(text).to_contain_text(translate("en", "lab.verdicts.marked", n=3, model="linearizable"))
+    expect(page.locator(".tp-lg-anomaly")).to_be_visible()
+    # hover: the tooltip says what the op is and why it is marked
+    culprit.dispatch_event("mousemove")
+    tip = page.locator(".tp-tooltip")
+    expect(tip).to_be_visible()
+    expect(tip).to_contain_text("Cannot be placed")
+    expect(tip).to_contain_text(translate("en", "lab.verdicts.marked", n=3, model="linearizable"))
+    # marks off (a rerun with marks=None): spans, text and legend item go; the cursor stays
+    page.get_by_text("marks", exact=True).click()
+    expect(spans).to_have_count(0)
+    expect(text).to_be_hidden()
+    expect(page.locator(".tp-lg-anomaly")).to_be_hidden()
+    expect(page.get_by_text("marks=-")).to_be_visible()
+    expect(page.locator(".tp-step-label")).to_contain_text(f"step {last} /")
+    wait_idle(page)
+    page.get_by_text("marks", exact=True).click()  # and back on
+    expect(spans).to_have_count(len(ops))
+    expect(text).to_be_visible()
+    wait_idle(page)
+    # an op with no reply runs to the right edge; indices outside the run are ignored
+    page.evaluate("""() => { const P = document.querySelector('.tp-root').__tp;
+        P.setMarks({ops: [[%d, null, "culprit"], [999999, null, "core"], ["x", 1, "core"]], text: "open op"});
+        P.applySeek(null, false); }""" % ops[-1][0])
+    expect(spans).to_have_count(1)
+    open_span = page.locator(".tp-svg .tp-anomaly.tp-anomaly-open")
+    expect(open_span).to_have_attribute("data-op-return", "")
+    lane_line = page.locator(".tp-svg line.tp-lane").first
+    assert abs(_num(open_span, "x") + _num(open_span, "width") - _num(lane_line, "x2")) < 0.5
+    expect(text).to_contain_text("open op")
+    assert not errors
+
+
+def test_anomaly_marks_follow_the_window_and_the_reported_cursor(player_server, player_page):
+    page = player_page
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    tr, ops = _expected_marks()
+    culprit_inv, culprit_ret = next((i, r) for i, r, role in ops if role == "culprit")
+    at = tr.events[culprit_ret].step  # the step where the culprit's reply makes the history illegal
+    assert _expected_marks(at - 1)[1] == [] and _expected_marks(at)[1] == ops
+    page.goto(player_server + f"/?preset={MARKS_PRESET}&cursor={at}&marks=1")  # 1400 px: a window of ~30 steps
+    label = page.locator(".tp-step-label")
+    expect(label).to_contain_text(f"step {at} /")
+    wait_idle(page)
+    spans = page.locator(".tp-svg .tp-anomaly")
+    expect(page.locator(".tp-anomaly-text")).to_be_visible()
+    # the earlier ops lie left of the window: only the culprit is drawn
+    expect(spans).to_have_count(1)
+    culprit = page.locator(f'.tp-svg .tp-anomaly[data-op-invoke="{culprit_inv}"]')
+    expect(culprit).to_have_attribute("data-role", "culprit")
+    # one step back: the browser reports the cursor, Python checks again (no violation yet), marks go
+    page.locator(".tp-root").focus()
+    page.keyboard.press("ArrowLeft")
+    expect(label).to_contain_text(f"step {at - 1} /")
+    expect(page.get_by_text("marks=-")).to_be_visible()
+    expect(spans).to_have_count(0)
+    expect(page.locator(".tp-anomaly-text")).to_be_hidden()
+    wait_idle(page)
+    page.locator(".tp-root").focus()
+    page.keyboard.press("ArrowRight")  # forward again: new marks arrive
+    expect(label).to_contain_text(f"step {at} /")
+    expect(spans).to_have_count(1)
+    expect(page.locator(".tp-anomaly-text")).to_be_visible()
+    wait_idle(page)
+    page.locator(".tp-root").focus()
+    page.keyboard.press("Home")  # far outside the marked ops: nothing drawn, nothing breaks
+    expect(label).to_contain_text("step 0 /")
+    expect(spans).to_have_count(0)
+    assert not errors

@@ -18,6 +18,12 @@
 // - Violations (meta.violations, one entry per episode): while the cursor is inside an episode the
 //   involved lanes are outlined/tinted red, the breaking delivery is drawn red and thick, and the badge
 //   says "X broke at step N: why"; clicking the badge or a violation mark jumps to step N.
+// - Anomaly marks (data.marks, NOT in the payload: they change per rerun like seek): the client operations
+//   of a consistency anomaly, [[invoke ev, return ev | null, "core" | "culprit"], ...] plus a text. Each op
+//   in the visible window is a dashed, tinted span on its node's lane from the invoke glyph to the return
+//   glyph (or to the right edge while it has no reply at the cursor); the text is the spans' tooltip and
+//   is shown once under the invariant badges (.tp-anomaly-text). New marks re-invoke us with the same
+//   fingerprint: setMarks + render, nothing else is rebuilt. null removes them.
 
 const PX_STEP = 40, LANE_MIN = 64, MIN_H = 280, TOP = 24, AXIS = 22, GUTTER = 84, GUTTER_MAX = 190, LONG = 64, REPORT_MS = 600;
 const CELL_MAX = 90; // state cells longer than this are cut with "…" (the full value is the cell's title)
@@ -217,18 +223,21 @@ function legendHtml(L, C, K, D) {
     leader ? item(sw(`<rect x="1" y="${y - 5}" width="${W - 2}" height="10" fill="${leader[2]}" opacity="0.35"/><text x="${W / 2}" y="${y}" text-anchor="middle" dominant-baseline="central" style="fill:${leader[2]};font-size:13px">★</text>`), L.lg_leader) : "",
     D && D.viol.length
       ? item(sw(`<rect x="2" y="3" width="${W - 4}" height="${H - 6}" rx="3" fill="${C.bad}" fill-opacity="0.12" stroke="${C.bad}" stroke-width="2"/>`), L.lg_involved) : "",
+    // shown only while there are anomaly marks (setMarks toggles it)
+    `<span class="tp-lg-item tp-lg-anomaly" hidden>${sw(`<rect class="tp-anomaly tp-anomaly-culprit" x="2" y="${y - 6}" width="${W - 4}" height="12" rx="3"/>`)}<span>${esc(L.lg_anomaly || "anomaly")}</span></span>`,
   ].join("");
 }
 
 function initPlayer(root, D, api) {
   const P = { D, api, cursor: 0, playing: false, timer: null, reportTimer: null, lastReported: null,
-              manual: false, seekGen: null, fp: D.meta.fp };
+              manual: false, seekGen: null, fp: D.meta.fp, marks: null };
   const $ = (sel) => root.querySelector(sel);
   const L = D.L, C = D.C, last = D.nSteps - 1;
   const svg = $(".tp-svg"), label = $(".tp-step-label"), slider = $(".tp-slider"), tip = $(".tp-tooltip");
   const btn = { first: $(".tp-first"), back: $(".tp-back"), forward: $(".tp-forward"), last: $(".tp-last"), play: $(".tp-play") };
   root.setAttribute("aria-label", L.region);
   root.style.setProperty("--tp-ok", C.ok); root.style.setProperty("--tp-bad", C.bad); root.style.setProperty("--tp-inflight", C.inflight);
+  if (C.anomaly) root.style.setProperty("--tp-anomaly", C.anomaly);
   for (const k of ["first", "back", "forward", "last"]) { btn[k].title = L[k]; btn[k].setAttribute("aria-label", L[k]); }
   slider.max = String(last); slider.setAttribute("aria-label", L.slider);
   const speed = $(".tp-speed");
@@ -365,6 +374,19 @@ function initPlayer(root, D, api) {
       if (end < a) continue;
       out.push(`<line class="tp-down" x1="${X(Math.max(from, a), -0.5)}" x2="${X(end, 0.5)}" y1="${Y(l)}" y2="${Y(l)}" stroke="${C.lane_down}"><title>${esc(L.down)}</title></line>`);
     }
+    // anomaly marks: the few marked client operations that overlap the visible window (under the arrows and glyphs)
+    if (P.marks) {
+      for (const [inv, ret, role] of P.marks.ops) {
+        const s0 = D.eStep[inv], lane = D.eLane[inv];
+        if (s0 > hi || lane < 0) continue;
+        const done = ret !== null && D.eStep[ret] <= c, s1 = done ? D.eStep[ret] : hi;
+        if (s1 < a) continue;
+        const x1 = s0 < a ? X(a, -0.5) - 8 : X(s0, sub(inv)) - 9, x2 = done ? X(s1, sub(ret)) + 9 : xEnd;
+        const h = role === "culprit" ? 26 : 20, tip = anomalyTip(inv, ret, role, done);
+        out.push(`<rect class="tp-anomaly tp-anomaly-${role}${done ? "" : " tp-anomaly-open"}" data-op-invoke="${inv}" data-op-return="${ret === null ? "" : ret}" data-role="${role}" data-lane="${lane}"` +
+          ` x="${x1}" y="${Y(lane) - h / 2}" width="${Math.max(18, x2 - x1)}" height="${h}" rx="4" aria-label="${esc(tip)}"/>`);
+      }
+    }
     // messages: rows sorted by start step; binary search from a - LONG, plus the few long ones
     const drawn = new Set(), inflightLabels = new Map();
     const lo = lowerBound(D.mSs, a - LONG, 0, D.mSs.length);
@@ -427,6 +449,33 @@ function initPlayer(root, D, api) {
     const names = D.meta.lanes.map((ln, l) => laneHead(ln, l, Y(l), downNow.has(l), involved.get(l), liveAt(D, l, c))).join("");
     svg.innerHTML = defs + names + axis.join("") + `<g clip-path="url(#tp-clip)">` + out.join("") + "</g>";
   }
+
+  // The tooltip of a marked operation: its role, its request and reply (or "no reply yet"), the text.
+  function anomalyTip(inv, ret, role, done) {
+    const lines = [role === "culprit" ? (L.anomaly_culprit || "culprit") : (L.anomaly_core || "core"), eventText(D, inv)];
+    lines.push(done ? eventText(D, ret) : (L.anomaly_open || "…"));
+    if (P.marks && P.marks.text) lines.push(P.marks.text);
+    return lines.join("\n");
+  }
+  // Marks from Python (data.marks): keep the valid ops (event indices of this run), show/hide the text.
+  P.setMarks = (m) => {
+    const ops = [];
+    if (m && Array.isArray(m.ops)) {
+      for (const op of m.ops) {
+        if (!Array.isArray(op)) continue;
+        const inv = op[0], ret = op[1];
+        if (!Number.isInteger(inv) || inv < 0 || inv >= D.nEvents) continue;
+        ops.push([inv, Number.isInteger(ret) && ret > inv && ret < D.nEvents ? ret : null, op[2] === "culprit" ? "culprit" : "core"]);
+      }
+    }
+    P.marks = ops.length ? { ops, text: m.text ? String(m.text) : "" } : null;
+    const box = $(".tp-anomaly-text"), lg = $(".tp-lg-anomaly");
+    if (box) {
+      box.hidden = !(P.marks && P.marks.text);
+      box.innerHTML = box.hidden ? "" : `<span class="tp-anomaly-swatch" aria-hidden="true"></span><b>${esc(L.anomaly_heading || "")}:</b> ${esc(P.marks.text)}`;
+    }
+    if (lg) lg.hidden = !P.marks;
+  };
 
   function drawOverview() { // once per trace: message density, violations, partitions, crashes
     const cv = $(".tp-overview-canvas"), w = Math.max(200, cv.clientWidth || 700), h = 28;
@@ -632,8 +681,10 @@ function initPlayer(root, D, api) {
   });
   on(svg, "mousemove", (e) => {
     const el = e.target.closest ? e.target.closest("[data-ev]") : null;
-    if (!el) { tip.hidden = true; return; }
-    tip.textContent = tooltipText(D, Number(el.getAttribute("data-ev")), el.hasAttribute("data-m") ? Number(el.getAttribute("data-m")) : -1);
+    const span = !el && e.target.closest ? e.target.closest(".tp-anomaly") : null;
+    if (!el && !span) { tip.hidden = true; return; }
+    tip.textContent = span ? span.getAttribute("aria-label")
+      : tooltipText(D, Number(el.getAttribute("data-ev")), el.hasAttribute("data-m") ? Number(el.getAttribute("data-m")) : -1);
     const rb = root.getBoundingClientRect();
     tip.style.left = Math.min(rb.width - 240, e.clientX - rb.left + 12) + "px";
     tip.style.top = (e.clientY - rb.top + 14) + "px";
@@ -676,14 +727,16 @@ export default function (component) {
   if (!root || !data || !data.meta) return undefined;
   const api = { setStateValue, setTriggerValue };
   let P = root.__tp;
-  if (P && P.fp === data.meta.fp) { // same run: only the seek / manual flag may have changed
+  if (P && P.fp === data.meta.fp) { // same run: only the seek / manual flag / marks may have changed
     P.api = api;
+    P.setMarks(data.marks);
     P.applySeek(data.seek, data.manual);
     return P.cleanup;
   }
   if (P) P.cleanup();
   P = initPlayer(root, decode(data), api);
   root.__tp = P;
+  P.setMarks(data.marks);
   P.applySeek(data.seek, data.manual);
   if (!data.seek || data.seek.to === undefined || data.seek.to === null) { P.cursor = -1; P.applySeek({ to: 0, gen: "init" }, data.manual); }
   return P.cleanup;

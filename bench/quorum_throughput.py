@@ -1,0 +1,101 @@
+"""A leaderless quorum store under load: 5 replicas, 10,000 client operations, random faults.
+
+Workload (``sim/workload.py``): 50 roaming clients × 200 ops over 16 keys, half reads, think
+times 100–200 ticks (longer than an operation takes, so a client rarely has two
+operations open at one replica — such replies could not be paired and the history would say
+nothing about them); uniform 5–25 tick latency, 1% loss, 1% duplication; a seeded schedule of
+crashes, restarts, partitions and heals (one fault every ~2,000 ticks). Store: N = 5 replicas
+of every key (``nodes`` = 5), R = W = 3 (strict quorums, R + W > N), LWW, read repair on.
+
+Reported, measured side by side in one process: simulated events per second and wall time of
+the run (with and without the per-step invariant checks), the bare ``heapq`` loop floor of
+``bench/sim_throughput.py`` for the same number of events, and the time
+``checkers.check(history, "linearizable")`` takes on the whole client history (bounded by
+``--check-seconds``; a quorum store is not linearizable in general, so the verdict may well be
+``illegal`` — what is measured is how long the checker needs to say so).
+
+Run: ``.venv/bin/python bench/quorum_throughput.py [--reps 2] [--ops 10000] [--check-seconds 60]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gc
+import random
+import time
+
+from common import timed_run  # (also puts the repo on sys.path)
+from sim_throughput import bare_loop
+
+from checkers import check
+from checkers.from_trace import history_from_trace
+from checkers.verdict import Budget
+from protocols import REGISTRY
+from sim.scenario import parse_scenario
+
+NODES = [f"n{i}" for i in range(1, 6)]
+
+
+def scenario(ops: int, seed: int = 7):
+    clients = 50
+    per_client = max(1, ops // clients)
+    end = 100 + per_client * 200
+    rng = random.Random(f"quorum-bench:{seed}")
+    faults, t = [], 1500
+    while t < end - 500 and len(faults) < 490:
+        node = rng.choice(NODES)
+        if rng.random() < 0.5:
+            faults += [{"type": "crash", "node": node, "at": t}, {"type": "restart", "node": node, "at": t + 400}]
+        else:
+            faults += [{"type": "partition", "groups": [[node], [n for n in NODES if n != node]], "at": t},
+                       {"type": "heal", "at": t + 600}]
+        t += rng.randint(1500, 2500)
+    return parse_scenario({
+        "protocol": "quorum-store", "seed": seed,
+        "params": {"nodes": 5, "N": 5, "R": 3, "W": 3, "horizon_ticks": end + 2000},
+        "network": {"latency": {"kind": "uniform", "low": 5, "high": 25}, "loss": 0.01, "duplicate": 0.01},
+        "workload": {"generate": {"clients": clients, "ops_per_client": per_client, "keys": [f"k{i}" for i in range(16)],
+                                  "read_ratio": 0.5, "think_min": 100, "think_max": 200, "start": 100,
+                                  "sessions": "roaming"}},
+        "faults": faults,
+        "limits": {"max_steps": 250_000, "max_time": end + 10_000, "max_pending": 20_000}})
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=2)
+    ap.add_argument("--ops", type=int, default=10_000)
+    ap.add_argument("--check-seconds", type=float, default=60.0)
+    args = ap.parse_args()
+    spec = REGISTRY["quorum-store"]
+    no_inv = dataclasses.replace(spec, invariants=())
+    sc = scenario(args.ops)
+    best = {"sim": 0.0, "noinv": 0.0, "bare": 0.0}
+    for rep in range(args.reps):
+        trace, wall = timed_run(sc, spec)
+        _, wall_noinv = timed_run(sc, no_inv)
+        n = len(trace.events)
+        gc.collect()
+        t1 = time.perf_counter()
+        bare_loop(n)
+        bare = time.perf_counter() - t1
+        for k, w in (("sim", wall), ("noinv", wall_noinv), ("bare", bare)):
+            best[k] = max(best[k], n / w)
+        print(f"rep {rep + 1}: {n:,} events, {len(trace.steps):,} steps; with invariants {wall:.2f} s = "
+              f"{n / wall:,.0f} ev/s; without {wall_noinv:.2f} s = {n / wall_noinv:,.0f} ev/s; "
+              f"bare loop {n / bare:,.0f} ev/s; end: {trace.end.get('reason')}")
+    history, _ = history_from_trace(trace)
+    deadline = time.monotonic() + args.check_seconds
+    t2 = time.perf_counter()
+    verdict = check(history, "linearizable", Budget(keep_going=lambda: time.monotonic() < deadline))
+    checked = time.perf_counter() - t2
+    counts = {s: sum(o.status == s for o in history.ops) for s in ("ok", "fail", "info")}
+    print(f"client history: {len(history.ops):,} ops ({counts}); linearizable: {verdict.result} "
+          f"in {checked:.2f} s (limit {args.check_seconds:g} s)")
+    print(f"best of {args.reps}: with invariants / bare = {best['sim'] / best['bare']:.4f}x; "
+          f"without invariants / bare = {best['noinv'] / best['bare']:.4f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,368 @@
+"""Primary-backup (protocols/primary_backup.py): transcripts citing the book, invariants, client histories.
+
+Transcript tests feed one input to one node and compare the effects (h11 style); each cites the
+rule of van Steen & Tanenbaum, *Distributed Systems* (4th ed.), §7.5.1 (remote-write protocols) or
+of Budhiraja et al., *The Primary-Backup Approach* (1993), it checks. Property tests run more than
+500 seeded fault schedules (crashes, restarts, duplication, bounded reordering: the synchronous
+fault model under which the timeout is a perfect failure detector) and check every client history
+against every model ``SPEC.claims`` for that configuration; seeded searches then show what the
+weaker configurations, a partition and the bug variant break.
+"""
+
+from __future__ import annotations
+
+import random
+
+from checkers import check
+from checkers.from_trace import history_from_trace
+from lessons.presets import load_preset
+from protocols import REGISTRY
+from protocols.primary_backup import Ack, Alive, Replica, Update
+from sim.engine import Simulation, run
+from sim.scenario import parse_scenario
+from sim.types import ClientRequest, Deliver, Note, Reply, Restart, Send, SetTimer, Start, Timer
+
+SPEC = REGISTRY["primary-backup"]
+IDS = ("p", "b1", "b2")
+
+
+def node(name="p", bug=None, **over) -> Replica:
+    r = Replica(name, IDS, SPEC.resolve_params(over), bug, random.Random(0))
+    r.step(Start(), 0)
+    return r
+
+
+def put(value, key="x"):
+    return {"f": "put", "key": key, "value": value}
+
+
+GET = {"f": "get", "key": "x"}
+
+
+def entry(value, view=1, client="c1", key="x"):
+    return {"view": view, "client": client, "key": key, "value": value}
+
+
+# ------------------------------------------------------------------ transcripts
+def test_blocking_write_is_acknowledged_only_after_every_member_holds_it():
+    """Reference: van Steen & Tanenbaum §7.5.1 — blocking remote-write: the primary forwards the update to
+    the backups and acknowledges the client only after all of them acknowledged."""
+    p = node()
+    effects = p.step(ClientRequest(client="c1", op=put(1)), 5)
+    sends = [e for e in effects if isinstance(e, Send)]
+    assert [s.dst for s in sends] == ["b1", "b2"]
+    assert sends[0].msg == Update(view=1, start=0, entries=(entry(1),), commit=0, member=True, seq=1)
+    assert not any(isinstance(e, Reply) for e in effects) and p.pending == {1: "c1"}
+    assert not any(isinstance(e, Reply) for e in p.step(Deliver(src="b1", msg=Ack(view=1, match=1)), 10))
+    effects = p.step(Deliver(src="b2", msg=Ack(view=1, match=1)), 11)
+    assert effects[-1] == Reply(client="c1", result={"ok": True})
+    assert p.commit_index == 1 and p.kv == {"x": 1} and p.acked == [[1, 1, 1]]
+    assert p.step(ClientRequest(client="c2", op=GET), 12)[-1] == Reply(client="c2", result={"ok": True, "value": 1})
+
+
+def test_non_blocking_write_is_acknowledged_at_once_and_shipped_with_the_heartbeat():
+    """Reference: van Steen & Tanenbaum §7.5.1 — non-blocking remote-write: the primary acknowledges as soon
+    as it has applied the update locally and propagates it afterwards."""
+    p = node(sync_replication=False)
+    effects = p.step(ClientRequest(client="c1", op=put(1)), 5)
+    assert effects[-1] == Reply(client="c1", result={"ok": True}) and not any(isinstance(e, Send) for e in effects)
+    assert p.acked == []  # the history variable records blocking acknowledgements only
+    beat = p.step(Timer(name="heartbeat"), 20)
+    assert beat[0] == SetTimer(name="heartbeat", after=20)
+    assert Send(dst="b1", msg=Update(view=1, start=0, entries=(entry(1),), commit=1, member=True, seq=1)) in beat
+
+
+def test_backup_refuses_writes_and_reads_unless_backup_reads():
+    """Reference: van Steen & Tanenbaum §7.5.1 — in remote-write every write is forwarded to the one primary;
+    reads may be served locally (here only with ``backup_reads``), from the committed prefix."""
+    b = node("b1")
+    assert b.step(ClientRequest(client="c1", op=put(1)), 5)[-1] == Reply(
+        client="c1", result={"ok": False, "error": "not_primary", "primary": "p"})
+    assert b.step(ClientRequest(client="c1", op=GET), 5)[-1].result["error"] == "not_primary"
+    b = node("b1", backup_reads=True)
+    b.step(Deliver(src="p", msg=Update(view=1, start=0, entries=(entry(1), entry(2)), commit=1, member=True,
+                                       seq=1)), 6)
+    assert b.log == [entry(1), entry(2)] and b.commit_index == 1
+    assert b.step(ClientRequest(client="c1", op=GET), 7)[-1] == Reply(client="c1", result={"ok": True, "value": 1})
+
+
+def test_lowest_ranked_live_synced_backup_takes_over_the_others_wait():
+    """Reference: Budhiraja et al. 1993 — when the primary fails, a backup is chosen to become the new
+    primary (here: the lowest-ranked live synced node, after a seeded failover timeout)."""
+    b2 = node("b2")
+    b2.step(Deliver(src="b1", msg=Alive(view=1, synced=True)), 100)
+    assert b2.step(Timer(name="failover"), 120)[0].key == "pb.wait_takeover" and b2.role == "backup"
+    b1 = node("b1")
+    b1.log = [entry(1)]
+    b1.step(Deliver(src="b2", msg=Alive(view=1, synced=True)), 100)
+    effects = b1.step(Timer(name="failover"), 120)
+    assert effects[0] == Note(key="pb.takeover", args={"node": "b1", "old": "p", "view": 2, "members": "b2"})
+    assert (b1.role, b1.view, b1.views_led, b1.view_start) == ("primary", 2, [2], 1)
+    # a full state transfer to everyone, reads refused until the log is committed in view 2
+    assert Send(dst="b2", msg=Update(view=2, start=0, entries=(entry(1),), commit=0, member=True, seq=2)) in effects
+    assert b1.step(ClientRequest(client="c1", op=GET), 121)[-1].result["error"] == "not_ready"
+    b1.step(Deliver(src="b2", msg=Ack(view=2, match=1)), 125)
+    assert b1.commit_index == 1
+    assert b1.step(ClientRequest(client="c1", op=GET), 126)[-1].result == {"ok": True, "value": 1}
+
+
+def test_restarted_node_is_unsynced_and_never_takes_over_until_the_primary_adds_it():
+    """Reference: curriculum §4.10 (Budhiraja et al. 1993) — the state transfer to a new backup completes before
+    it counts; an unsynced node cannot become primary with a stale log (the ``takeover-unsynced`` bug does)."""
+    b1 = node("b1")
+    effects = b1.step(Restart(), 50)
+    assert effects[0].key == "pb.restart" and not b1.synced and b1.primary is None
+    assert b1.step(Timer(name="failover"), 200)[0].key == "pb.wait_takeover" and b1.role == "backup"
+    buggy = node("b1", bug="takeover-unsynced")
+    buggy.step(Restart(), 50)
+    assert buggy.step(Timer(name="failover"), 200)[0].key == "pb.takeover"
+    b1.step(Deliver(src="p", msg=Update(view=1, start=0, entries=(), commit=0, member=True, seq=9)), 210)
+    assert b1.synced and b1.primary == "p"
+
+
+def test_new_view_replaces_the_backup_log_and_a_stale_primary_steps_down():
+    """Reference: van Steen & Tanenbaum §7.5.1 — backups apply updates in the order of the (current) primary:
+    an entry the old primary never got acknowledged may be discarded by the new view's state transfer."""
+    b2 = node("b2")
+    b2.log = [entry(1), entry(2)]
+    assert b2.step(Deliver(src="b1", msg=Update(view=2, start=1, entries=(), commit=0, member=True, seq=1)), 5) == [
+        Send(dst="b1", msg=Ack(view=2, match=-1))]  # a new view must start with a full state transfer
+    b2.step(Deliver(src="b1", msg=Update(view=2, start=0, entries=(entry(1),), commit=1, member=True, seq=2)), 6)
+    assert (b2.log, b2.view, b2.primary, b2.kv) == ([entry(1)], 2, "b1", {"x": 1})
+    p = node()
+    effects = p.step(Deliver(src="b1", msg=Update(view=2, start=0, entries=(entry(1),), commit=1, member=False,
+                                                  seq=1)), 7)
+    assert effects[0] == Note(key="pb.step_down", args={"node": "p", "view": 2, "pending": 0})
+    assert p.role == "backup" and p.view == 2 and not p.synced
+
+
+def test_primary_drops_a_silent_backup_and_commits_without_it():
+    """Reference: van Steen & Tanenbaum §7.5.1 — "every live backup": a crashed backup (silent for a failover
+    timeout) no longer blocks writes."""
+    p = node()
+    p.step(ClientRequest(client="c1", op=put(1)), 5)
+    p.step(Deliver(src="b1", msg=Ack(view=1, match=1)), 10)
+    p.heard = {"b1": 90, "b2": 0}
+    effects = p.step(Timer(name="heartbeat"), 100)
+    assert Note(key="pb.drop_member", args={"node": "p", "backups": "b2"}) in effects
+    assert Reply(client="c1", result={"ok": True}) in effects and p.members == ["b1"]
+
+
+def _inv(name):
+    return next(i for i in SPEC.invariants if i.name == name)
+
+
+def test_invariants_on_hand_made_states():
+    ok = {"p": {"role": "primary", "view": 1, "log": [entry(1)], "views_led": [1], "acked": [[1, 1, 1]]},
+          "b1": {"role": "backup", "view": 1, "log": [entry(1)], "synced": True, "views_led": [], "acked": []}}
+    assert all(inv.check(ok) is None for inv in SPEC.invariants)
+    twice = {**ok, "b1": {**ok["b1"], "views_led": [1]}}
+    assert _inv("One primary per view").check(twice).args == {"a": "b1", "b": "p", "view": 1}
+    lost = {**ok, "b1": {"role": "primary", "view": 2, "log": [], "views_led": [2], "acked": []}}
+    assert _inv("Acknowledged writes survive failover").check(lost).args == {"node": "b1", "view": 2, "index": 1,
+                                                                            "ack_view": 1}
+    forked = {**ok, "b1": {**ok["b1"], "log": [entry(9)]}}
+    assert _inv("Backups follow primary order").check(forked).args == {"node": "b1", "primary": "p"}
+
+
+def test_claims_per_configuration():
+    assert SPEC.claims({"sync_replication": True, "backup_reads": False}, None) == ("linearizable",)
+    weak = ("monotonic-writes", "writes-follow-reads", "eventual")
+    assert SPEC.claims({"sync_replication": True, "backup_reads": True}, None) == weak
+    assert SPEC.claims({"sync_replication": False, "backup_reads": False}, None) == weak
+    assert SPEC.claims({"sync_replication": True, "backup_reads": False}, "takeover-unsynced") == ()
+
+
+# ------------------------------------------------------------------ runs
+def _params(n, sync, backup_reads, horizon=480):
+    return {"backups": n, "sync_replication": sync, "backup_reads": backup_reads, "heartbeat_interval": 25,
+            "failover_timeout_min": 100, "failover_timeout_max": 140, "horizon_ticks": horizon}
+
+
+def _network(r):
+    """Bounded delays (at most 10 + 20 ticks < failover_timeout_min − heartbeat_interval): no false suspicion."""
+    return {"duplicate": r.choice((0.0, 0.1)), "reorder": r.choice((0.0, 0.3)), "reorder_delay": 20,
+            "latency": {"kind": "uniform", "low": 1, "high": 10}}
+
+
+def _crashes(seed, sync=True, backup_reads=False, bug=None, partition=False):
+    """1–4 crashes of any node (most restart later), 2–3 clients with 2–4 ops each at random nodes."""
+    r = random.Random(seed)
+    n = r.choice((1, 2, 2))
+    ids = ["p"] + [f"b{i + 1}" for i in range(n)]
+    faults = []
+    for _ in range(r.randint(1, 4)):
+        v, at = r.choice(ids), r.randint(20, 300)
+        faults.append({"type": "crash", "node": v, "at": at})
+        if r.random() < 0.8:
+            faults.append({"type": "restart", "node": v, "at": at + r.randint(1, 150)})
+    if partition:
+        at = r.randint(20, 300)
+        faults += [{"type": "partition", "groups": [r.sample(ids, r.randint(1, len(ids) - 1))], "at": at},
+                   {"type": "heal", "at": at + r.randint(50, 250)}]
+    workload = []
+    for c in range(r.randint(2, 3)):
+        at = r.randint(10, 60)
+        for k in range(r.randint(2, 4)):
+            node_ = "p" if r.random() < 0.5 else r.choice(ids)
+            op = put(10 * c + k) if r.random() < 0.5 else GET
+            workload.append({"at": at, "node": node_, "client": f"c{c}", "op": op})
+            at += r.randint(30, 100)
+    return {"protocol": "primary-backup", "seed": seed, "bug": bug, "params": _params(n, sync, backup_reads),
+            "network": _network(r), "faults": faults, "workload": workload, "limits": {"max_steps": 5000}}
+
+
+def _failovers(seed, sync=True, backup_reads=False, bug=None):
+    """Every client first writes at the primary just before it crashes, then reads (or writes) anywhere."""
+    r = random.Random(seed)
+    n = r.choice((1, 2))
+    ids = ["p"] + [f"b{i + 1}" for i in range(n)]
+    crash_at = r.randint(60, 160)
+    faults = [{"type": "crash", "node": "p", "at": crash_at}]
+    if r.random() < 0.7:
+        faults.append({"type": "restart", "node": "p", "at": crash_at + r.randint(5, 200)})
+    if r.random() < 0.4:
+        v, at = r.choice(ids[1:]), r.randint(20, 250)
+        faults += [{"type": "crash", "node": v, "at": at}, {"type": "restart", "node": v, "at": at + r.randint(5, 150)}]
+    workload = []
+    for c in range(r.randint(2, 3)):
+        at = crash_at - r.randint(0, 40)
+        for k in range(r.randint(2, 4)):
+            if k == 0:
+                node_, op = "p", put(10 * c + k)
+            else:
+                node_, op = r.choice(ids), (put(10 * c + k) if r.random() < 0.3 else GET)
+            workload.append({"at": at, "node": node_, "client": f"c{c}", "op": op})
+            at += r.randint(20, 120)
+    return {"protocol": "primary-backup", "seed": seed, "bug": bug, "params": _params(n, sync, backup_reads),
+            "network": _network(r), "faults": faults, "workload": workload, "limits": {"max_steps": 5000}}
+
+
+def _violated(t) -> set[str]:
+    return {name for _step, name, v in t.invariant_changes if v is not None}
+
+
+def _history(t):
+    return history_from_trace(t)[0]
+
+
+def test_same_scenario_same_trace_bytes():
+    sc = parse_scenario(_failovers(3))
+    assert run(sc).to_json() == run(sc).to_json()
+
+
+def test_default_run_is_quiescent_and_linearizable():
+    t = run(parse_scenario({"protocol": "primary-backup", "workload": SPEC.default_workload(SPEC.resolve_params({}))}))
+    assert t.end["reason"] == "quiescent" and _violated(t) == set()
+    h = _history(t)
+    assert sum(o.status == "ok" for o in h.ops) >= 3 and check(h, "linearizable").result == "ok"
+
+
+def _sweep(make, seeds, sync, backup_reads, verify_logs=False):
+    claimed = SPEC.claims({"sync_replication": sync, "backup_reads": backup_reads}, None)
+    completed = 0
+    for seed in seeds:
+        t = Simulation(parse_scenario(make(seed, sync, backup_reads)), verify_logs=verify_logs).run()
+        assert t.end["reason"] == "quiescent" and _violated(t) == set(), (make.__name__, seed, t.invariant_changes)
+        h = _history(t)
+        for model in claimed:
+            assert check(h, model).result == "ok", (make.__name__, seed, model)
+        completed += sum(o.status == "ok" for o in h.ops)
+    return completed
+
+
+def test_blocking_replication_with_primary_reads_is_linearizable_under_crashes():
+    """Reference: van Steen & Tanenbaum §7.5.1 — blocking remote-write with reads at the primary gives one
+    up-to-date copy: 500 seeded schedules of crashes, restarts (of the primary too: failovers), duplication and
+    bounded reordering; every invariant holds at every step and every history is linearizable."""
+    completed = (_sweep(_crashes, range(40), True, False, verify_logs=True)  # also checks the Node.LOGS contract
+                 + _sweep(_crashes, range(40, 250), True, False) + _sweep(_failovers, range(250), True, False))
+    assert completed > 1000  # the histories are not all refusals
+
+
+def test_weaker_configurations_keep_what_they_claim():
+    """Non-blocking replication or backup reads: every history still satisfies the (weak) claimed models."""
+    for sync, backup_reads in ((True, True), (False, False), (False, True)):
+        _sweep(_crashes, range(50), sync, backup_reads)
+        _sweep(_failovers, range(50), sync, backup_reads)
+
+
+def test_non_blocking_failover_loses_an_acknowledged_write():
+    """Reference: van Steen & Tanenbaum §7.5.1 — with non-blocking remote-write an acknowledged update may be
+    lost when the primary fails before propagating it: not linearizable. The first seed of the failover
+    sweep that shows it; the same schedule with blocking replication is linearizable."""
+    found = next(seed for seed in range(100)
+                 if check(_history(run(parse_scenario(_failovers(seed, sync=False)))), "linearizable").result
+                 == "illegal")
+    assert found == 3
+    assert check(_history(run(parse_scenario(_failovers(found, sync=True)))), "linearizable").result == "ok"
+
+
+def test_backup_reads_are_stale():
+    """Reference: van Steen & Tanenbaum §7.5.1 — reads served by a backup's local copy may be stale even with
+    blocking replication (the backup learns the commit index later): not linearizable."""
+    found = next(seed for seed in range(100)
+                 if check(_history(run(parse_scenario(_crashes(seed, backup_reads=True)))), "linearizable").result
+                 == "illegal")
+    assert found == 0
+    assert check(_history(run(parse_scenario(_crashes(found)))), "linearizable").result == "ok"
+
+
+def test_a_partition_makes_two_primaries_and_breaks_linearizability():
+    """Reference: curriculum §4.10 (split brain) — a timeout cannot tell a crashed primary from a cut-off one:
+    the old primary keeps acknowledging writes alone while a backup takes over. Outside the synchronous fault
+    model the claim does not hold; the first seed whose history shows it."""
+    found = next(seed for seed in range(200)
+                 if check(_history(run(parse_scenario(_crashes(seed, partition=True)))), "linearizable").result
+                 == "illegal")
+    assert found == 13
+    t = run(parse_scenario(_crashes(found, partition=True)))
+    assert "Acknowledged writes survive failover" in _violated(t)
+    roles = [s for s in (t.states_at(i) for i in range(t.n_steps))
+             if sum(st.get("role") == "primary" for st in s.values()) == 2]
+    assert roles  # two primaries at once (in different views)
+
+
+def test_takeover_unsynced_bug_is_caught():
+    """Reference: Budhiraja et al. 1993 — only an up-to-date backup may become primary. The bug lets a restarted,
+    unsynced node take over: the first seeds of the correct protocol's sweeps that break each invariant."""
+    breaks = set(SPEC.bug("takeover-unsynced").breaks)
+    found = next(s for s in range(200)
+                 if breaks <= _violated(run(parse_scenario(_crashes(s, bug="takeover-unsynced")))))
+    assert found == 115 and breaks == {"One primary per view", "Acknowledged writes survive failover"}
+    assert _violated(run(parse_scenario(_crashes(found)))) == set()
+
+
+# ------------------------------------------------------------------ presets
+def _preset(pid, **over):
+    sc = load_preset(pid)
+    return run(sc.replace(**over) if over else sc)
+
+
+def _reads(t, client):
+    return [e.detail["result"] for e in t.events if e.kind == "return" and e.detail["client"] == client]
+
+
+def test_async_lost_write_preset_loses_an_acknowledged_write():
+    t = _preset("primary-backup-async-lost-write")
+    assert _reads(t, "c1") == [{"ok": True}, {"ok": True}, {"ok": True, "value": 1}]
+    crash = next(e for e in t.events if e.kind == "crash")
+    assert crash.step == 23 and any(e.detail.get("key") == "pb.takeover" for e in t.events_of_step(51))
+    h = _history(t)
+    assert check(h, "linearizable").result == check(h, "sequential").result == "illegal"
+    fixed = _preset("primary-backup-async-lost-write", params={**load_preset(
+        "primary-backup-async-lost-write").params, "sync_replication": True})
+    assert _reads(fixed, "c1")[-1] == {"ok": True, "value": 2}
+
+
+def test_sync_failover_preset_keeps_every_write():
+    t = _preset("primary-backup-sync-failover")
+    assert _reads(t, "c1") == [{"ok": True}, {"ok": True, "value": 2}] and _violated(t) == set()
+    assert check(_history(t), "linearizable").result == "ok"
+
+
+def test_stale_backup_read_preset_reads_none_after_the_write():
+    t = _preset("primary-backup-stale-backup-read")
+    assert _reads(t, "c1") == [{"ok": True}, {"ok": True, "value": None}, {"ok": True, "value": 1}]
+    h = _history(t)
+    assert check(h, "linearizable").result == check(h, "read-your-writes").result == "illegal"
