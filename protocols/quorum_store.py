@@ -140,12 +140,15 @@ def is_vv(tag: Any) -> bool:
 
 
 def descends(a: Any, b: Any) -> bool:
-    """Tag ``a`` equals or supersedes tag ``b`` (LWW: a ≥ b; vv: a dominates b entry-wise)."""
-    a, b = _tup(a), _tup(b)
+    """Tag ``a`` equals or supersedes tag ``b`` (LWW: a ≥ b; vv: a dominates b entry-wise).
+
+    Tags may be tuples (live nodes) or JSON lists (recorded states the invariants read): a vv's
+    pairs unpack the same either way, and an LWW tag is flat, so a shallow ``tuple`` makes the
+    two comparable without rebuilding nested tags (the invariants call this a lot)."""
     if is_vv(a) and is_vv(b):
-        ca = dict(a)
+        ca = {n: c for n, c in a}
         return all(ca.get(n, 0) >= c for n, c in b)
-    return a >= b
+    return tuple(a) >= tuple(b)
 
 
 def merge(versions: list, incoming: list, vv: bool) -> list:
