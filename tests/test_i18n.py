@@ -103,3 +103,14 @@ def test_every_node_role_and_invariant_label_is_translated(lang):
             assert has(lang, f"viz.role.{node.ROLE}"), (spec.id, node.ROLE)
         for inv in spec.invariants:
             assert inv.label_key and has(lang, inv.label_key), (spec.id, inv.name)
+
+
+def test_a_message_argument_may_be_called_key():
+    """Protocol notes name the key they touch (``{"key": "x"}``): translating them must not clash
+    with the catalog key parameter (it crashed the event log of the quorum store's runs)."""
+    from ui.i18n import translate, translator
+    from viz.msc import _tr
+
+    assert translate("en", "err.unknown_node", node="n1", key="x") == translate("en", "err.unknown_node", node="n1")
+    assert translator("zh")("err.unknown_node", node="n1", key="x")
+    assert _tr(translator("en"), "no.such.key", "fallback", key="x") == "fallback"

@@ -96,3 +96,23 @@ def test_anomaly_marks_point_at_the_invoke_and_return_events_of_the_violation():
         assert ret is None or (trace.events[ret].kind == "return" and ret > inv)
     assert anomaly_marks(lv._replace(verdicts={"linearizable": Verdict(model="linearizable", result="ok")})) is None
     assert anomaly_marks(None) is None and anomaly_marks("a message") is None
+
+
+STORES = sorted(pid for pid, spec in __import__("protocols").REGISTRY.items()
+                if spec.teaching and spec.claims(spec.resolve_params({}), None) and spec.replica_view is None)
+
+
+@pytest.mark.parametrize("protocol", STORES)
+def test_every_store_preset_runs_in_the_lab_with_its_verdicts(protocol):
+    """Each replicated store's presets in the Lab (English; the first also in 简体中文): no exception,
+    no untranslated key, and the live verdicts at the last step."""
+    from lessons.presets import list_presets
+
+    presets = list_presets(protocol)
+    assert presets, f"{protocol} has no guided scenario"
+    for n, preset in enumerate(presets):
+        for lang in (("en", "zh") if n == 0 else ("en",)):
+            at = _lab(lang, preset.id)
+            assert translate(lang, "lab.verdicts.title") in _subheaders(at), (preset.id, lang)
+            text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+            assert not any(f"[{area}." in text for area in ("lab", "chk", "model", "explorer")), (preset.id, text[:300])

@@ -68,12 +68,13 @@ class LiveVerdicts(NamedTuple):
 
 
 def store_verdicts(trace: Trace, cursor: int) -> LiveVerdicts | str | None:
-    """The verdicts at ``cursor`` for a replicated store (protocols that claim a model when no bug
-    is on: other protocols' client operations — a 2PC ``commit``, a Paxos ``propose`` — are not
+    """The verdicts at ``cursor`` for a replicated store (protocols that claim a model in their
+    default configuration, whatever this run's parameters or bug: other protocols' client operations — a 2PC ``commit``, a Paxos ``propose`` — are not
     reads and writes, and no consistency model speaks of them), once a client operation has
     begun; ``None`` otherwise, or a translated message when the history cannot be checked."""
     sc = trace.scenario
-    if not REGISTRY[sc.protocol].claims(sc.params, None):
+    spec = REGISTRY[sc.protocol]
+    if not spec.claims(spec.resolve_params({}), None):  # a store claims a model in its default configuration
         return None
     if not any(e.kind == "invoke" for e in trace.events_until(cursor)):
         return None

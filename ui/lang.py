@@ -34,7 +34,7 @@ def current_lang() -> str:
     return lang if lang in LANGS else "en"
 
 
-def t(key: str, **args: Any) -> str:
+def t(key: str, /, **args: Any) -> str:
     """``key`` translated into the current language (``[key]`` when missing: a test catches it)."""
     return translate(current_lang(), key, **args)
 

@@ -78,7 +78,7 @@ _VALIDATE = False
 CAUSAL_CLASSES = ((-1, "past"), (1, "future"), (0, "concurrent"), (2, "self"), (3, "none"))
 
 
-def _tr(t: Translate, key: str, fallback: str | None = None, **args: Any) -> str:
+def _tr(t: Translate, key: str, fallback: str | None = None, /, **args: Any) -> str:
     """Translate ``key``; a missing key (``[key]``) falls back to ``fallback`` (default: the key)."""
     text = t(key, **args)
     return (key if fallback is None else fallback) if text == f"[{key}]" else text

@@ -50,7 +50,7 @@ def has(lang: str, key: str) -> bool:
     return key in catalog(lang)
 
 
-def translate(lang: str, key: str, **args: Any) -> str:
+def translate(lang: str, key: str, /, **args: Any) -> str:
     text = catalog(lang if lang in LANGS else "en").get(key)
     if text is None:
         return f"[{key}]"
