@@ -21,7 +21,8 @@ from tests.support.server import ROOT as _ROOT, free_port, rss_kb, running, star
 assert _ROOT == ROOT
 
 __all__ = ["ROOT", "CHROMIUM_ARGS", "free_port", "rss_kb", "running", "start_server", "stop_server",
-           "percentile", "summary", "launch_chromium", "wait_idle", "timed_run"]
+           "percentile", "summary", "launch_chromium", "wait_idle", "timed_run",
+           "runs_against_the_floor"]
 
 
 def percentile(xs: list[float], p: float) -> float:
@@ -49,3 +50,34 @@ def timed_run(scenario, spec=None):
     t0 = time.perf_counter()
     trace = Simulation(scenario, spec).run()
     return trace, time.perf_counter() - t0
+
+
+def runs_against_the_floor(scenario, spec, reps: int, label: str = ""):
+    """Run ``scenario`` ``reps`` times with the protocol's invariants and without, each time next
+    to the bare ``heapq`` loop doing the same number of events; print one line per rep.
+
+    Returns ``(last trace, best events/s per kind)`` with kinds ``sim`` (invariants checked after
+    every step, as the lab runs), ``noinv`` and ``bare``."""
+    import dataclasses
+    import gc
+    import time
+
+    from sim_throughput import bare_loop
+
+    no_invariants = dataclasses.replace(spec, invariants=())
+    best = {"sim": 0.0, "noinv": 0.0, "bare": 0.0}
+    trace = None
+    for rep in range(reps):
+        trace, wall = timed_run(scenario, spec)
+        _, wall_noinv = timed_run(scenario, no_invariants)
+        n = len(trace.events)
+        gc.collect()
+        t1 = time.perf_counter()
+        bare_loop(n)
+        bare = time.perf_counter() - t1
+        for k, w in (("sim", wall), ("noinv", wall_noinv), ("bare", bare)):
+            best[k] = max(best[k], n / w)
+        print(f"{label}rep {rep + 1}: {n:,} events, {len(trace.steps):,} steps; with invariants {wall:.2f} s = "
+              f"{n / wall:,.0f} ev/s; without {wall_noinv:.2f} s = {n / wall_noinv:,.0f} ev/s; "
+              f"bare loop {n / bare:,.0f} ev/s; end: {trace.end.get('reason')}")
+    return trace, best

@@ -20,13 +20,10 @@ Run: ``.venv/bin/python bench/quorum_throughput.py [--reps 2] [--ops 10000] [--c
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import gc
 import random
 import time
 
-from common import timed_run  # (also puts the repo on sys.path)
-from sim_throughput import bare_loop
+from common import runs_against_the_floor  # (also puts the repo on sys.path)
 
 from checkers import check
 from checkers.from_trace import history_from_trace
@@ -68,23 +65,7 @@ def main() -> None:
     ap.add_argument("--ops", type=int, default=10_000)
     ap.add_argument("--check-seconds", type=float, default=60.0)
     args = ap.parse_args()
-    spec = REGISTRY["quorum-store"]
-    no_inv = dataclasses.replace(spec, invariants=())
-    sc = scenario(args.ops)
-    best = {"sim": 0.0, "noinv": 0.0, "bare": 0.0}
-    for rep in range(args.reps):
-        trace, wall = timed_run(sc, spec)
-        _, wall_noinv = timed_run(sc, no_inv)
-        n = len(trace.events)
-        gc.collect()
-        t1 = time.perf_counter()
-        bare_loop(n)
-        bare = time.perf_counter() - t1
-        for k, w in (("sim", wall), ("noinv", wall_noinv), ("bare", bare)):
-            best[k] = max(best[k], n / w)
-        print(f"rep {rep + 1}: {n:,} events, {len(trace.steps):,} steps; with invariants {wall:.2f} s = "
-              f"{n / wall:,.0f} ev/s; without {wall_noinv:.2f} s = {n / wall_noinv:,.0f} ev/s; "
-              f"bare loop {n / bare:,.0f} ev/s; end: {trace.end.get('reason')}")
+    trace, best = runs_against_the_floor(scenario(args.ops), REGISTRY["quorum-store"], args.reps)
     history, _ = history_from_trace(trace)
     deadline = time.monotonic() + args.check_seconds
     t2 = time.perf_counter()

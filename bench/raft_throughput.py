@@ -20,13 +20,10 @@ Run: ``.venv/bin/python bench/raft_throughput.py [--reps 3] [--ops 2000 10000]``
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import gc
 import random
 import time
 
-from common import timed_run  # (also puts the repo on sys.path)
-from sim_throughput import bare_loop
+from common import runs_against_the_floor  # (also puts the repo on sys.path)
 
 from checkers import check
 from checkers.from_trace import history_from_trace
@@ -66,23 +63,8 @@ def main() -> None:
     ap.add_argument("--ops", type=int, nargs="+", default=[10_000])
     args = ap.parse_args()
     spec = REGISTRY["raft"]
-    bare_spec = dataclasses.replace(spec, invariants=())  # the same run without the per-step invariant checks
     for ops in args.ops:
-        sc = scenario(ops)
-        best = {"sim": 0.0, "noinv": 0.0, "bare": 0.0}
-        for rep in range(args.reps):
-            trace, wall = timed_run(sc, spec)
-            _, wall_noinv = timed_run(sc, bare_spec)
-            n = len(trace.events)
-            gc.collect()
-            t1 = time.perf_counter()
-            bare_loop(n)
-            bare = time.perf_counter() - t1
-            for k, w in (("sim", wall), ("noinv", wall_noinv), ("bare", bare)):
-                best[k] = max(best[k], n / w)
-            print(f"{ops:,} ops, rep {rep + 1}: {n:,} events, {len(trace.steps):,} steps; "
-                  f"with invariants {wall:.2f} s = {n / wall:,.0f} ev/s; without {wall_noinv:.2f} s = "
-                  f"{n / wall_noinv:,.0f} ev/s; bare loop {n / bare:,.0f} ev/s; end: {trace.end.get('reason')}")
+        trace, best = runs_against_the_floor(scenario(ops), spec, args.reps, label=f"{ops:,} ops, ")
         history, _ = history_from_trace(trace)
         t2 = time.perf_counter()
         verdict = check(history, "linearizable")
