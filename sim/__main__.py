@@ -90,7 +90,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             return 2
         Path(args.history).write_text(history_json(history), encoding="utf-8")
     bad = [name for name, v in trace.invariants_at(trace.n_steps - 1).items() if v is not None]
-    ever = sorted({name for _s, name, v in trace.invariant_changes if v is not None})
+    ever = sorted(trace.ever_violated())
     print(f"{scenario.protocol} seed={scenario.seed}: {trace.n_steps} steps, {len(trace.events)} events, "
           f"end={trace.end['reason']}, violated at end: {', '.join(bad) or 'none'}, "
           f"ever violated: {', '.join(ever) or 'none'}")

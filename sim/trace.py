@@ -209,6 +209,10 @@ class Trace:
             status[name] = violation
         return status
 
+    def ever_violated(self) -> set[str]:
+        """The names of the invariants violated at some step of the run."""
+        return {name for _step, name, v in self.invariant_changes if v is not None}
+
     def first_violation_step(self) -> int | None:
         for s, _name, violation in self.invariant_changes:
             if violation is not None:

@@ -179,7 +179,7 @@ def _schedule(seed, bug=None):
 
 
 def _violated(t) -> set[str]:
-    return {name for _step, name, v in t.invariant_changes if v is not None}
+    return t.ever_violated()
 
 
 def _history(t):

@@ -175,7 +175,7 @@ def _roaming(seed, flags=None, bug=None):
 
 
 def _violated(t) -> set[str]:
-    return {name for _s, name, v in t.invariant_changes if v is not None}
+    return t.ever_violated()
 
 
 def test_same_scenario_same_trace():

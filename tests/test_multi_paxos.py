@@ -299,7 +299,7 @@ def test_replica_view_reads_decisions_accepted_pvalues_and_a_crashed_server():
 
 # ---------------------------------------------------------------------- runs
 def _violated(t) -> set[str]:
-    return {name for _s, name, v in t.invariant_changes if v is not None}
+    return t.ever_violated()
 
 
 def test_default_run_elects_one_leader_that_runs_phase_1_once():

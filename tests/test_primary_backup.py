@@ -239,7 +239,7 @@ def _failovers(seed, sync=True, backup_reads=False, bug=None):
 
 
 def _violated(t) -> set[str]:
-    return {name for _step, name, v in t.invariant_changes if v is not None}
+    return t.ever_violated()
 
 
 def _history(t):

@@ -245,7 +245,7 @@ def _params(family, seed):
 
 
 def _violated(t) -> set[str]:
-    return {name for _s, name, v in t.invariant_changes if v is not None}
+    return t.ever_violated()
 
 
 def _history(scenario):

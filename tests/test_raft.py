@@ -247,7 +247,7 @@ def test_invariants_on_hand_made_states():
 
 # ---------------------------------------------------------------------- runs
 def _violated(t) -> set[str]:
-    return {name for _s, name, v in t.invariant_changes if v is not None}
+    return t.ever_violated()
 
 
 def test_first_election_elects_exactly_one_leader_that_serves_the_clients():
