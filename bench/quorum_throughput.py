@@ -3,7 +3,9 @@
 Workload (``sim/workload.py``): 50 roaming clients × 200 ops over 16 keys, half reads, think
 times 100–200 ticks (longer than an operation takes, so a client rarely has two
 operations open at one replica — such replies could not be paired and the history would say
-nothing about them); uniform 5–25 tick latency, 1% loss, 1% duplication; a seeded schedule of
+nothing about them; a put that times out is answered "outcome unknown", but a request that
+dies with its crashed coordinator is never answered, and its client's later ops at that node
+stay ``info``); uniform 5–25 tick latency, 1% loss, 1% duplication; a seeded schedule of
 crashes, restarts, partitions and heals (one fault every ~2,000 ticks). Store: N = 5 replicas
 of every key (``nodes`` = 5), R = W = 3 (strict quorums, R + W > N), LWW, read repair on.
 

@@ -16,6 +16,10 @@ like Jepsen pairs invocations with completions:
   are ``info`` (they may or may not have taken effect; their outputs are not claimed).
   That is sound — it never makes a correct run look non-linearizable — and it only costs
   outputs. A return with nothing outstanding (a repeated reply) is ignored.
+* **Indeterminate replies.** A result ``{"indeterminate": true, ...}`` (a store's "timed out:
+  it may or may not have happened", like Jepsen's ``:info`` completion) pairs like any reply,
+  so the client's later replies stay pairable, but the op stays ``info`` and its process
+  stays busy: the op may still take effect, so the client's next op runs as a fresh process.
 * **Status.** A result ``{"ok": false, ...}`` or with an ``"error"`` field → ``fail`` (it
   had no effect: Knossos's reading, also for a cas whose compare failed); any other
   result → ``ok``; no return by ``upto_step`` → ``info`` (indeterminate, ``ret`` None).
@@ -83,6 +87,8 @@ def history_from_trace(trace: "Trace", upto_step: int | None = None
                 continue  # a repeated reply: its op already completed
             op_id = candidates[0]
             outstanding[client].remove(op_id)
+            if is_indeterminate(e.detail.get("result")):
+                continue  # info for good, and its process never frees up
             busy.discard(process_of[op_id])
             returns[op_id] = e
     ops = [_op(op_id, process_of[op_id], inv, returns.get(op_id), clock) for op_id, inv in invokes.items()]
@@ -93,6 +99,11 @@ def history_from_trace(trace: "Trace", upto_step: int | None = None
     history = History(ops=tuple(ops), datatype=datatype, initial=initial, timed=True)
     mapping = {op_id: (inv.i, returns[op_id].i if op_id in returns else None) for op_id, inv in invokes.items()}
     return check_well_formed(history), mapping
+
+
+def is_indeterminate(result: Any) -> bool:
+    """A reply saying the op may or may not have taken effect (see the module doc)."""
+    return isinstance(result, Mapping) and result.get("indeterminate") is True
 
 
 def _tiebroken_times(events: list) -> dict[int, int]:
@@ -149,6 +160,8 @@ def result_fields(f: str, result: Any) -> tuple[str, Any]:
     """(status, output) of a reply's result (mapping in the module doc)."""
     if not isinstance(result, Mapping):
         return "ok", freeze(result)
+    if is_indeterminate(result):
+        return "info", None
     if result.get("ok") is False or "error" in result:
         return "fail", None
     for name in ("value", "output"):

@@ -51,17 +51,26 @@ PRAM; read-your-writes alone survives, since a process's view may reorder its ow
 register vocabulary rejects that history (even ``eventual``), so ``vv`` claims nothing — the
 siblings are the application's merge problem, not a register's answer.
 
-History variables (never read by the protocol): ``replaced`` (per node: every change of its
-versions of a key, ``[key, old tags, new tags]``) and ``acked`` (per coordinator: every write
-it acknowledged, ``[key, tag, W]``). The invariants "Versions only grow" and "Acknowledged
-writes stay on W nodes" are predicates over them.
+History variables (never read by the protocol), kept small so that checking them after every
+step costs the same at step 10 as at step 100,000: ``peak`` (per node and key: the *frontier* —
+the versions no other dominates — of every version the node has ever stored) and ``acked`` (per
+coordinator and key: the frontier of the tags of the writes it acknowledged, each with its W).
+"Versions only grow" says every version in ``peak`` is still covered by a stored version: it
+breaks at exactly the step at which a replica discards a version that nothing it keeps
+supersedes (before it, the store covered all of ``peak``; the discarded version covered what
+is now uncovered), and holds again once the replica stores a version superseding all it ever
+held. "Acknowledged writes stay on W nodes" needs only the frontier, because a node holding a
+version that supersedes tag *t* also supersedes every tag *t* supersedes: the frontier has the
+fewest holders.
 
 Deviations from the paper
 -------------------------
-- A ``put`` whose W acks do not arrive in time gets **no reply**: some replicas may have
+- A ``put`` whose W acks do not arrive in time is answered ``{"indeterminate": true,
+  "reason": "timeout"}`` (like Cassandra's WriteTimeoutException): some replicas may have
   stored it and Dynamo never rolls a write back, so it is *indeterminate*, not a failure —
   answering ``{"ok": false}`` would tell the checkers that it had no effect, which is false.
-  The history shows it as ``info``; the event log notes ``qs.put_timeout``.
+  The history shows it as ``info`` (``checkers.from_trace``); the event log notes
+  ``qs.put_timeout``.
 - No consistent hashing with virtual nodes, no membership or gossip-based failure detection:
   the ring is fixed, and "unreachable" means "has not answered within ``timeout // 2``".
 - Clients carry no context: a ``put`` takes the coordinator's local versions as its context
@@ -151,6 +160,15 @@ def descends(a: Any, b: Any) -> bool:
     return tuple(a) >= tuple(b)
 
 
+def frontier(tags: tuple) -> tuple:
+    """The tags no other tag in ``tags`` strictly supersedes, without duplicates, in order."""
+    out: list = []
+    for t in tags:
+        if not any(u != t and descends(u, t) for u in tags) and t not in out:
+            out.append(t)
+    return tuple(sorted(out))
+
+
 def merge(versions: list, incoming: list, vv: bool) -> list:
     """LWW: the highest tag. vv: every version no other strictly dominates (siblings), deduplicated."""
     every = [(_tup(v), _tup(t)) for v, t in list(versions) + list(incoming)]
@@ -187,10 +205,10 @@ def _label(tag: Any) -> str:
 
 # ---------------------------------------------------------------------------- the node
 class QuorumNode(Node):
-    DURABLE = ("store", "hints", "seq", "replaced", "acked")
+    DURABLE = ("store", "hints", "seq", "peak", "acked")
     VOLATILE = ("pending",)
     ROLE = "replica"
-    LOGS = ("replaced", "acked")  # history variables, append only (Node.LOGS)
+    COPY_ON_WRITE = ("store", "hints", "peak", "acked")  # every change rebinds them (Node.COPY_ON_WRITE)
 
     def __init__(self, *args) -> None:
         super().__init__(*args)
@@ -199,14 +217,16 @@ class QuorumNode(Node):
         self.store: dict[str, list] = {}  # key -> versions (LWW: one)
         self.hints: dict[str, list] = {}  # "owner/key" -> versions held for owner (sloppy quorum)
         self.seq = 0  # writes coordinated: makes LWW tags unique, and is this node's vv counter
-        self.replaced: list = []  # history variable: [key, old tags, new tags]
-        self.acked: list = []  # history variable: [key, tag, W] per acknowledged write
+        self.peak: dict[str, tuple] = {}  # history variable: key -> frontier of the tags ever stored
+        self.acked: dict[str, tuple] = {}  # history variable: key -> frontier of acked (tag, W)
         self.pending: dict[str, dict] = {}  # request id -> coordinator state of an open request
 
     def restore_durable(self, saved) -> None:
         super().restore_durable(saved)
         self.store = {k: [_tup(v) for v in vs] for k, vs in self.store.items()}
         self.hints = {k: [_tup(v) for v in vs] for k, vs in self.hints.items()}
+        self.peak = {k: _tup(tags) for k, tags in self.peak.items()}
+        self.acked = {k: _tup(acks) for k, acks in self.acked.items()}
 
     # -- the one door in
     def step(self, inp, now):
@@ -241,7 +261,7 @@ class QuorumNode(Node):
 
     # -- replica side
     def _apply(self, key: str, incoming: list) -> bool:
-        """Keep what §4.4 keeps; record the change in the history variable ``replaced``."""
+        """Keep what §4.4 keeps; record the new versions in the history variable ``peak``."""
         old = self.store.get(key, [])
         if self.bug == "blind-overwrite":  # BUG: the version that arrives last wins, whatever its tag
             new = [_tup(v) for v in incoming[-1:]]
@@ -250,7 +270,7 @@ class QuorumNode(Node):
         if new == old:
             return False
         self.store = {**self.store, key: new}
-        self.replaced.append((key, tuple(t for _v, t in old), tuple(t for _v, t in new)))
+        self.peak = {**self.peak, key: frontier(self.peak.get(key, ()) + tuple(t for _v, t in new))}
         return True
 
     def _on_put(self, src: str, m: Put) -> list:
@@ -327,7 +347,9 @@ class QuorumNode(Node):
         req["replied"][src] = True
         if self._slots(req) < self.W:
             return []
-        self.acked.append((req["key"], req["version"][1], self.W))
+        key, tag = req["key"], req["version"][1]
+        kept = tuple(a for a in self.acked.get(key, ()) if not descends(tag, a[0]))  # W is the same for all
+        self.acked = {**self.acked, key: kept + ((tag, self.W),)}
         return self._finish(m.op, {"ok": True}, Note(key="qs.put_done", args={
             "node": self.node_id, "client": req["client"], "acks": ", ".join(req["replied"])}))
 
@@ -390,7 +412,8 @@ class QuorumNode(Node):
                           Reply(client=req["client"], result={"ok": False, "error": "timeout"})]
         # indeterminate: some replicas may hold the version, so this is not a definite failure
         return out + [Note(key="qs.put_timeout", args={"node": self.node_id, "client": req["client"],
-                                                       "got": len(req["replied"]), "w": self.W})]
+                                                       "got": len(req["replied"]), "w": self.W}),
+                      Reply(client=req["client"], result={"indeterminate": True, "reason": "timeout"})]
 
     def _sloppy(self, rid: str, req: dict, now: int) -> list:
         """§4.6: every replica that has not answered is replaced by the next unused fallback."""
@@ -430,13 +453,24 @@ class QuorumNode(Node):
 
 
 # -------------------------------------------------------------------------- invariants
+def _covers(tags: list, tag: Any) -> bool:
+    """Some tag of ``tags`` equals or supersedes ``tag`` (``descends``, with LWW's flat tags compared
+    directly: the invariants ask this about every key after most steps)."""
+    if tag and not isinstance(tag[0], (list, tuple)):  # LWW: tags are flat and totally ordered
+        tag = tuple(tag)
+        return any(tuple(t) >= tag for t in tags)
+    return any(descends(t, tag) for t in tags)
+
+
 def versions_only_grow(states):
     """Dynamo §4.4: a replica discards a version only if one it keeps supersedes it
     (curriculum §4.13: read repair never replaces a newer version with an older one)."""
     for node, s in sorted(states.items()):
-        for key, old, new in s.get("replaced") or []:
-            for tag in old:
-                if not any(descends(t, tag) for t in new):
+        store = s.get("store") or {}
+        for key, tags in sorted((s.get("peak") or {}).items()):
+            held = [t for _v, t in store.get(key, [])]
+            for tag in tags:
+                if not _covers(held, tag):
                     return Violation(key="qs.violation.versions", args={"node": node, "key": key,
                                                                         "lost": _label(tag)})
     return None
@@ -444,21 +478,32 @@ def versions_only_grow(states):
 
 def acked_writes_stay(states):
     """Dynamo §4.5: an acknowledged write (or a version superseding it) is held by at least W nodes."""
+    held: dict[str, dict[str, list]] = {}  # key -> node -> the tags it holds (stored or as a hint)
+    for n, t in states.items():
+        for key, vs in (t.get("store") or {}).items():
+            held.setdefault(key, {}).setdefault(n, []).extend(x[1] for x in vs)
+        for slot, vs in (t.get("hints") or {}).items():
+            held.setdefault(slot.split("/", 1)[1], {}).setdefault(n, []).extend(x[1] for x in vs)
+    owed: dict[str, list] = {}  # key -> [(tag, W, coordinator)] of every coordinator's acked frontier
     for coord, s in sorted(states.items()):
-        for key, tag, w in s.get("acked") or []:
-            holders = [n for n, t in sorted(states.items())
-                       if any(descends(x[1], tag) for x in (t.get("store") or {}).get(key, []))
-                       or any(descends(x[1], tag) for slot, vs in (t.get("hints") or {}).items()
-                              if slot.split("/", 1)[1] == key for x in vs)]
-            if len(holders) < w:
-                return Violation(key="qs.violation.acked", args={"node": coord, "key": key, "tag": _label(tag),
-                                                                 "count": len(holders), "w": w})
+        for key, frontier_acked in (s.get("acked") or {}).items():
+            owed.setdefault(key, []).extend((tag, w, coord) for tag, w in frontier_acked)
+    for key, entries in sorted(owed.items()):
+        if entries[0][0] and not isinstance(entries[0][0][0], (list, tuple)):
+            # LWW tags are totally ordered (and W is one number): the newest acked write has the fewest holders
+            entries = [max(entries, key=lambda e: (tuple(e[0]), e[1]))]
+        holders = held.get(key, {}).values()
+        for tag, w, coord in entries:
+            count = sum(_covers(tags, tag) for tags in holders)
+            if count < w:
+                return Violation(key="qs.violation.acked", args={"node": coord, "key": key,
+                                                                 "tag": _label(tag), "count": count, "w": w})
     return None
 
 
 INVARIANTS = (
     Invariant(name="Versions only grow", check=versions_only_grow, source="DeCandia et al. 2007, §4.4, §4.7",
-              description_key="qs.inv.versions", label_key="qs.inv_label.versions", reads=("replaced",)),
+              description_key="qs.inv.versions", label_key="qs.inv_label.versions", reads=("peak", "store")),
     Invariant(name="Acknowledged writes stay on W nodes", check=acked_writes_stay,
               source="DeCandia et al. 2007, §4.5, §4.6", description_key="qs.inv.acked",
               label_key="qs.inv_label.acked", reads=("acked", "store", "hints")),

@@ -69,12 +69,23 @@ class _Flight(NamedTuple):
 _new_flight = functools.partial(tuple.__new__, _Flight)
 
 
+def _cow_json(prev: tuple[Any, Any] | None, v: Any) -> Any:
+    """The JSON of a COPY_ON_WRITE field. A dict rebound as ``{**old, key: new}`` shares its
+    other values with the old dict, and by the contract those were not mutated either: their
+    JSON is reused from the last recording instead of being copied again."""
+    if prev is None or type(v) is not dict or type(prev[0]) is not dict:
+        return v if type(v) in _SCALARS else to_json_value(v)
+    old, old_json = prev
+    return {k: old_json[k] if k in old and old[k] is x else x if type(x) in _SCALARS else to_json_value(x)
+            for k, x in v.items()} if all(type(k) is str for k in v) else to_json_value(v)
+
+
 class Simulation:
     """One run in progress. Use ``run()``; this class is its working memory."""
 
     def __init__(self, scenario: Scenario, spec: ProtocolSpec | None = None, *, verify_logs: bool = False) -> None:
         self.sc = scenario
-        self.verify_logs = verify_logs  # tests: check the ``Node.LOGS`` contract after every step
+        self.verify_logs = verify_logs  # tests: check the LOGS and COPY_ON_WRITE contracts after every step
         self.spec = spec or REGISTRY[scenario.protocol]
         self.params = self.spec.resolve_params(scenario.params)
         self.node_ids = self.spec.node_ids(self.params)
@@ -118,6 +129,7 @@ class Simulation:
         self.current: dict[str, dict[str, Any]] = {n: {} for n in self.node_ids}
         self.touched: list[str] = []
         self.log_src: dict[str, dict[str, tuple[list, int]]] = {n: {} for n in self.node_ids}  # LOGS: (list, len)
+        self.cow_src: dict[str, dict[str, Any]] = {n: {} for n in self.node_ids}  # COPY_ON_WRITE: last recorded
         self.json_memo: dict[int, tuple[Any, Any]] = {}  # id(log item) -> (item, its JSON), items are immutable
         self.inv_status: dict[str, Any] = {inv.name: None for inv in self.spec.invariants}
         self.inv_changes: list[tuple[int, str, Any]] = []
@@ -343,10 +355,16 @@ class Simulation:
             changed: dict[str, Any] = {}
             splices: dict[str, list] = {}
             if self.up[node]:
-                logs = obj.LOGS
+                logs, cow, seen = obj.LOGS, obj.COPY_ON_WRITE, self.cow_src[node]
                 for name in obj.DURABLE + obj.VOLATILE:
                     v = getattr(obj, name)
-                    if logs and name in logs and type(v) is list:
+                    if cow and name in cow:
+                        prev = seen.get(name)
+                        if prev is not None and prev[0] is v:
+                            continue  # the very object recorded last time: by contract unchanged
+                        v = _cow_json(prev, v)
+                        seen[name] = (getattr(obj, name), v)
+                    elif logs and name in logs and type(v) is list:
                         old = cur.get(name)
                         if type(old) is list:
                             splice = self._log_splice(node, name, v, old)
@@ -362,6 +380,7 @@ class Simulation:
                 if self.verify_logs:
                     self._verify_logs(node, obj, cur, changed)
             else:  # crashed: only what is on disk survives; volatile fields are gone
+                self.cow_src[node].clear()  # what is recorded now is the disk's, not the objects'
                 saved = self.disk.get(node, {})
                 for name in obj.DURABLE + obj.VOLATILE:
                     v = saved.get(name)
@@ -428,12 +447,14 @@ class Simulation:
         return j
 
     def _verify_logs(self, node: str, obj: Node, cur: Mapping[str, Any], changed: Mapping[str, Any]) -> None:
-        """Tests only: the recorded state must equal a full copy of the node (``Node.LOGS`` contract)."""
+        """Tests only: the recorded state must equal a full copy of the node (the ``Node.LOGS`` and
+        ``Node.COPY_ON_WRITE`` contracts)."""
         for name in obj.DURABLE + obj.VOLATILE:
             want = to_json_value(getattr(obj, name))
             got = changed[name] if name in changed else cur.get(name)
             if got != want:
-                raise AssertionError(f"{node}.{name} breaks the Node.LOGS contract: recorded {got!r}, is {want!r}")
+                raise AssertionError(f"{node}.{name} breaks the Node.LOGS or COPY_ON_WRITE contract: "
+                                     f"recorded {got!r}, is {want!r}")
 
     def _check_invariants(self, diff: Mapping[str, Mapping[str, Any]]) -> None:
         step = len(self.steps) - 1

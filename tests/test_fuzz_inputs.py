@@ -7,6 +7,7 @@ naming the problem — never another exception, which would be a traceback on th
 
 from __future__ import annotations
 
+import functools
 import json
 
 from hypothesis import HealthCheck, given, settings
@@ -34,16 +35,17 @@ near_valid = st.fixed_dictionaries(
                                    json_values, max_size=4),
     })
 
-def _preset_docs():
+@functools.cache
+def _preset_texts() -> tuple[str, ...]:
     from lessons.presets import list_presets, load_preset
 
-    return [json.loads(load_preset(p.id).to_json()) for p in list_presets()]
+    return tuple(load_preset(p.id).to_json() for p in list_presets())
 
 
 @st.composite
 def mutated_presets(draw):
     """A real preset with one field replaced: mostly valid, so accepted scenarios get exercised too."""
-    doc = draw(st.sampled_from(_preset_docs()))
+    doc = json.loads(draw(st.sampled_from(_preset_texts())))  # a fresh copy: it is mutated below
     section = draw(st.sampled_from(["params", "network", "limits", "delivery", None]))
     value = draw(json_values | st.integers(-5, 300) | st.floats(0, 1))
     if section is None or not isinstance(doc.get(section), dict) or not doc[section]:

@@ -215,6 +215,21 @@ def test_an_ambiguous_reply_taints_its_client_instead_of_guessing():
     assert mapping[3] == (5, 6)
 
 
+def test_an_indeterminate_reply_keeps_the_op_info_and_the_client_pairable():
+    # a quorum-store put that timed out: answered "may or may not have happened"; the client's
+    # next op at the same node must still be paired (no taint), and runs as a fresh process
+    # because the timed-out write may still take effect
+    trace = fake_trace(("invoke", 0, "n1", {"client": "c", "op": {"f": "put", "key": "x", "value": 1}}),
+                       ("return", 2, "n1", {"client": "c", "result": {"indeterminate": True, "reason": "timeout"}}),
+                       ("invoke", 3, "n1", {"client": "c", "op": {"f": "get", "key": "x"}}),
+                       ("return", 4, "n1", {"client": "c", "result": {"ok": True, "value": 1}}))
+    history, mapping = history_from_trace(trace)
+    assert [(o.process, o.status, o.ret, o.output) for o in history.ops] == [
+        ("c", "info", None, None), ("c#2", "ok", 4, 1)]
+    assert mapping == {0: (0, None), 1: (2, 3)}
+    assert result_fields("put", {"indeterminate": True}) == ("info", None)
+
+
 @pytest.mark.parametrize("request_,expected", [
     ({"f": "read", "key": "x"}, ("read", "x", None)),
     ({"type": "write", "key": 7, "value": [1, 2]}, ("write", "7", (1, 2))),

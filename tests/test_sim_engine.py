@@ -321,3 +321,53 @@ def test_down_and_cut_intervals_agree_with_replaying_the_events(faults, seed):
             elif e.kind == "heal":
                 cut = frozenset()
         assert tr.up_at(step) == up and tr.cut_at(step) == cut, step
+
+
+def _quorum_spec_with(node_class):
+    from protocols import REGISTRY
+
+    return dataclasses.replace(REGISTRY["quorum-store"], make_node=lambda i, ids, p, b, r: node_class(i, ids, p, b, r))
+
+
+def _quorum_with_crashes() -> Scenario:
+    return parse_scenario({
+        "protocol": "quorum-store", "seed": 3, "params": {"nodes": 4, "N": 3, "R": 2, "W": 2, "sloppy": True},
+        "network": {"loss": 0.1, "duplicate": 0.1, "latency": {"kind": "uniform", "low": 1, "high": 20}},
+        "workload": {"generate": {"clients": 4, "ops_per_client": 8, "keys": ["x", "y"], "think_min": 30,
+                                  "think_max": 60, "sessions": "roaming"}},
+        "faults": [{"type": "crash", "node": "n2", "at": 60}, {"type": "restart", "node": "n2", "at": 140},
+                   {"type": "partition", "groups": [["n1"], ["n2", "n3", "n4"]], "at": 200},
+                   {"type": "heal", "at": 260}]})
+
+
+def test_copy_on_write_fields_are_recorded_only_when_rebound_and_change_nothing():
+    """Skipping the JSON copy of a COPY_ON_WRITE field still bound to its recorded object gives the
+    very trace that copying every field every step gives (crash and restart included)."""
+    from protocols.quorum_store import QuorumNode
+    from sim.engine import Simulation
+
+    class CopiedEveryStep(QuorumNode):
+        COPY_ON_WRITE = ()
+
+    sc = _quorum_with_crashes()
+    fast = Simulation(sc, verify_logs=True).run()
+    assert QuorumNode.COPY_ON_WRITE and any(e.kind == "restart" for e in fast.events)
+    assert fast.to_json() == Simulation(sc, _quorum_spec_with(CopiedEveryStep)).run().to_json()
+
+
+def test_verify_logs_catches_a_copy_on_write_field_mutated_in_place():
+    from protocols.quorum_store import QuorumNode, merge
+    from sim.engine import Simulation
+
+    class MutatesInPlace(QuorumNode):
+        def _apply(self, key, incoming):
+            new = merge(self.store.get(key, []), incoming, self.vv)
+            if new == self.store.get(key, []):
+                return False
+            self.store[key] = new  # breaks the contract: the recorded dict object changes under the engine
+            return True
+
+    sc = _quorum_with_crashes()
+    Simulation(sc, _quorum_spec_with(MutatesInPlace)).run()  # unchecked, the breach goes unnoticed
+    with pytest.raises(AssertionError, match="COPY_ON_WRITE"):
+        Simulation(sc, _quorum_spec_with(MutatesInPlace), verify_logs=True).run()
