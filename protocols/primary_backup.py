@@ -16,6 +16,34 @@ log they hold (``match``).
 * ``backup_reads``: a backup answers a read from its own committed prefix (the primary
   piggybacks ``commit`` on every ``Update``) instead of refusing it. Writes at a backup are
   always refused (``not_primary``: a definite failure, no effect).
+* ``sync`` reads (ZooKeeper's ``sync`` before a read): a ``get`` with ``"sync": true`` at a
+  backup (``backup_reads`` on) sends ``SyncRequest`` to its primary. The primary, if it is
+  the ready primary of that view, answers ``SyncReply`` with its ``commit_index`` at that
+  moment (the *sync point*), right after an ``Update`` with what the backup lacks. The backup
+  answers the read from its committed prefix as soon as that prefix reaches the sync point
+  (from the ``Update``, or any later one); every write acknowledged before the read began is
+  then in it. At the primary ``sync`` is a no-op. The read fails with ``sync_failed`` (a
+  definite answer: a failed read has no effect) when the backup knows no primary, when the
+  primary refuses (not the ready primary of that view), when the backup moves to a new view
+  or takes over, or when its failover timer finds the primary silent. A crash of the backup
+  leaves the read without an answer (indeterminate, like any op at a crashed node); so does
+  the end of the run (``horizon_ticks``) before the answer. ``syncs`` (volatile) lists the
+  waiting reads as ``[n, at, client, key, sync point]``; ``syncs_asked`` numbers them, and
+  ``(at, n)`` names a read in the messages.
+* ``max_lag`` = K > 0 (Azure Cosmos DB's *bounded staleness*: writes are throttled while a
+  replica lags too far behind), non-blocking replication only: the primary still appends and
+  commits write i at once, but acknowledges it only once every *live* backup (heard from
+  within ``failover_timeout_min``, the test that drops members) has told it in this view
+  (``Ack``) that it holds at least i − K entries; until then the write waits in ``pending``.
+  A backup applies the entries of an ``Update`` together with its ``commit`` (non-blocking:
+  the primary's whole log), so after an ``Update`` its committed prefix is its whole log,
+  at least the ``match`` it acknowledges. With ``max_lag`` a backup
+  answers (non-sync) reads only while it is ``synced``; a restarted one refuses
+  (``not_synced``) until the primary has brought it up to date. Hence, in the synchronous
+  fault model below, a read invoked after write i was acknowledged returns a committed prefix
+  of at least i − K entries: at most K versions (log entries, of any key) behind.
+  ``max_lag`` is ignored under ``sync_replication`` (every member already holds an
+  acknowledged write; a backup may still learn late that it is committed — use sync reads).
 * Failover: every node sends ``Alive`` (backups) or ``Update`` (the primary) to every other
   node every ``heartbeat_interval`` ticks. A backup that hears nothing from the primary for
   its failover timeout (drawn from the node's seeded RNG between ``failover_timeout_min`` and
@@ -55,7 +83,11 @@ Deviations from the paper
 - A new primary keeps (and commits) the uncommitted tail of its log; the old primary's
   client of such a write gets no answer (the op is indeterminate), never an error.
 - Non-blocking propagation is batched on the heartbeat, which is what makes an acknowledged
-  write lost when the primary crashes before the next heartbeat (the book's warning).
+  write lost when the primary crashes before the next heartbeat (the book's warning). With
+  ``max_lag`` at most the last K acknowledged writes can be lost that way.
+- ``sync`` and ``max_lag`` model ZooKeeper's ``sync`` and Cosmos DB's bounded staleness, not
+  their implementations: ZooKeeper orders the sync through Zab, Cosmos DB bounds the lag per
+  region and physical partition, in versions K *or* time T; here only K, in log entries.
 """
 
 from __future__ import annotations
@@ -96,6 +128,27 @@ class Alive:
     synced: bool
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncRequest:
+    """Backup → its primary: a client's sync read (invoked at tick ``at``, my ``n``-th): your commit index?"""
+
+    view: int
+    at: int
+    n: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncReply:
+    """Primary → backup: my commit index when your SyncRequest arrived (the sync point); ``ok`` False: I am
+    not the ready primary of that view."""
+
+    view: int
+    at: int
+    n: int
+    commit: int
+    ok: bool
+
+
 def node_ids(params) -> tuple[str, ...]:
     return ("p",) + tuple(f"b{i + 1}" for i in range(params["backups"]))
 
@@ -114,7 +167,7 @@ def kv_of(entries) -> dict:
 class Replica(Node):
     DURABLE = ("view", "log", "views_led", "acked")
     VOLATILE = ("role", "primary", "synced", "commit_index", "kv", "view_start", "members", "match", "heard",
-                "peer_synced", "pending", "seq")
+                "peer_synced", "pending", "seq", "syncs", "syncs_asked")
     ROLE = BACKUP
     LOGS = ("log", "views_led", "acked")
 
@@ -140,11 +193,18 @@ class Replica(Node):
         self.peer_synced: dict = {}
         self.pending: dict = {}
         self.seq = 0  # primary: Updates sent in this view; backup: newest Update seen from its primary
+        self.syncs: list = []  # backup: waiting sync reads [n, at, client, key, sync point or None]
+        self.syncs_asked = 0  # backup: sync reads asked since the (re)start
 
     # ------------------------------------------------------------------ plumbing
     @property
     def sync(self) -> bool:
         return bool(self.params["sync_replication"])
+
+    @property
+    def bounded(self) -> bool:
+        """Bounded staleness is on: ``max_lag`` > 0 under non-blocking replication."""
+        return not self.sync and self.params["max_lag"] > 0
 
     def _after_horizon(self, now) -> bool:
         return bool(self.params["horizon_ticks"]) and now >= self.params["horizon_ticks"]
@@ -166,6 +226,10 @@ class Replica(Node):
                 return self._on_ack(inp.src, m, now)
             if isinstance(m, Alive):
                 return self._on_alive(inp.src, m, now)
+            if isinstance(m, SyncRequest):
+                return self._on_sync_request(inp.src, m)
+            if isinstance(m, SyncReply):
+                return self._on_sync_reply(m)
             return []
         if isinstance(inp, ClientRequest):
             return self._on_client(inp, now)
@@ -211,14 +275,31 @@ class Replica(Node):
             return []
         self._set_commit(n)
         out = []
-        for index in sorted(i for i in self.pending if i <= n):
+        for index in sorted(i for i in self.pending if i <= n and self.sync):
             e = self.log[index - 1]
             self.acked.append([e["view"], index, self.view])
             out.append(Note(key="pb.commit", args={"node": self.node_id, "index": index, "entry": entry_label(e),
                                                    "members": ", ".join(self.members) or "-"}))
             out.append(Reply(client=self.pending[index], result={"ok": True}))
-        self.pending = {i: c for i, c in self.pending.items() if i > n}
+        self.pending = {i: c for i, c in self.pending.items() if i > n or not self.sync}
         return out
+
+    def maybe_ack_bounded(self, now) -> list:
+        """Bounded staleness: acknowledge a waiting write i once every live backup holds entry i − max_lag."""
+        if not self.pending or not self.bounded:
+            return []
+        floor = self._bounded_floor(now)
+        k, out = self.params["max_lag"], []
+        for index in sorted(i for i in self.pending if i - k <= floor):
+            out.append(Note(key="pb.ack_bounded", args={"node": self.node_id, "index": index, "max_lag": k,
+                                                        "floor": max(index - k, 0)}))
+            out.append(Reply(client=self.pending[index], result={"ok": True}))
+        self.pending = {i: c for i, c in self.pending.items() if i - k > floor}
+        return out
+
+    def _bounded_floor(self, now) -> int:
+        """How many entries every live backup has acknowledged holding in this view (-1: one has not yet)."""
+        return min([self.match.get(b, 0) for b in self.others if self._live(b, now)], default=len(self.log))
 
     # ------------------------------------------------------------------ clients
     def _on_client(self, inp: ClientRequest, now) -> list:
@@ -226,6 +307,8 @@ class Replica(Node):
         if f not in ("get", "put") or not isinstance(key, str):
             return [Reply(client=inp.client, result={"ok": False, "error": "bad_op"})]
         if f == "get":
+            if inp.op.get("sync") is True and self.role != PRIMARY and self.params["backup_reads"]:
+                return self.send_sync(inp.client, key, now)  # at the primary, sync is a no-op
             return self._on_read(inp.client, key)
         if self.role != PRIMARY:
             return [Note(key="pb.refuse_write", args={"node": self.node_id, "client": inp.client,
@@ -237,6 +320,10 @@ class Replica(Node):
                                            "view": self.view})]
         if not self.sync:  # non-blocking: acknowledge now, propagate with the next heartbeat
             self._set_commit(index)
+            if self.bounded:  # ... unless a live backup lags more than max_lag behind
+                self.pending = {**self.pending, index: inp.client}
+                out += self.maybe_ack_bounded(now)
+                return out + ([self._hold_note(index, now)] if index in self.pending else [])
             return out + [Note(key="pb.ack_async", args={"node": self.node_id, "index": index}),
                           Reply(client=inp.client, result={"ok": True})]
         self.pending = {**self.pending, index: inp.client}
@@ -251,10 +338,78 @@ class Replica(Node):
             return [Note(key="pb.refuse_read", args={"node": self.node_id, "client": client,
                                                      "primary": self.primary or "?"}),
                     Reply(client=client, result={"ok": False, "error": "not_primary", "primary": self.primary})]
+        elif self.bounded and not self.synced:
+            return [Note(key="pb.refuse_unsynced", args={"node": self.node_id, "client": client}),
+                    Reply(client=client, result={"ok": False, "error": "not_synced"})]
         value = self.kv.get(key)
         return [Note(key="pb.read", args={"node": self.node_id, "key": key, "value": str(value),
                                           "commit": self.commit_index, "entries": len(self.log)}),
                 Reply(client=client, result={"ok": True, "value": value})]
+
+    def _hold_note(self, index, now) -> Note:
+        k = self.params["max_lag"]
+        lagging = [b for b in self.others if self._live(b, now) and self.match.get(b, 0) < index - k]
+        return Note(key="pb.hold", args={"node": self.node_id, "index": index, "max_lag": k,
+                                         "floor": index - k, "backups": ", ".join(lagging)})
+
+    # ------------------------------------------------------------------ sync reads
+    def send_sync(self, client, key, now) -> list:
+        """ZooKeeper's sync before a read: ask the primary for its commit index, answer once ours reaches it."""
+        if self.primary is None:
+            return self._fail_sync([[None, now, client, key, None]])
+        n = self.syncs_asked
+        self.syncs_asked += 1
+        self.syncs = self.syncs + [[n, now, client, key, None]]
+        return [Note(key="pb.sync_ask", args={"node": self.node_id, "client": client, "primary": self.primary}),
+                Send(dst=self.primary, msg=SyncRequest(view=self.view, at=now, n=n))]
+
+    def _on_sync_request(self, src, m: SyncRequest) -> list:
+        if self.role != PRIMARY or m.view != self.view or self.commit_index < self.view_start:
+            return [Note(key="pb.sync_refuse", args={"node": self.node_id, "backup": src, "view": m.view}),
+                    Send(dst=src, msg=SyncReply(view=m.view, at=m.at, n=m.n, commit=-1, ok=False))]
+        return [Note(key="pb.sync_point", args={"node": self.node_id, "backup": src, "commit": self.commit_index}),
+                self.send_update(src),
+                Send(dst=src, msg=SyncReply(view=self.view, at=m.at, n=m.n, commit=self.commit_index, ok=True))]
+
+    def _on_sync_reply(self, m: SyncReply) -> list:
+        mine = [s for s in self.syncs if (s[0], s[1]) == (m.n, m.at)]
+        if not mine or m.view != self.view:
+            return []  # already answered or given up (a duplicate, or from before a view change)
+        if not m.ok:
+            self.syncs = [s for s in self.syncs if s not in mine]
+            return self._fail_sync(mine)
+        self.syncs = [s[:4] + [m.commit] if s in mine else s for s in self.syncs]
+        out = self.maybe_answer_syncs()
+        if any(s[0] == m.n and s[1] == m.at for s in self.syncs):
+            out.append(Note(key="pb.sync_wait", args={"node": self.node_id, "client": mine[0][2], "point": m.commit,
+                                                      "commit": self.commit_index}))
+        return out
+
+    def maybe_answer_syncs(self) -> list:
+        """Answer every sync read whose sync point our committed prefix has reached."""
+        done = [s for s in self.syncs if s[4] is not None and s[4] <= self.commit_index]
+        if not done:
+            return []
+        self.syncs = [s for s in self.syncs if s not in done]
+        out: list = []
+        for _n, _at, client, key, point in done:
+            value = self.kv.get(key)
+            out.append(Note(key="pb.sync_read", args={"node": self.node_id, "key": key, "value": str(value),
+                                                      "point": point, "commit": self.commit_index}))
+            out.append(Reply(client=client, result={"ok": True, "value": value}))
+        return out
+
+    def abort_syncs(self) -> list:
+        """The primary changed or fell silent: the waiting sync reads fail (a failed read has no effect)."""
+        waiting, self.syncs = self.syncs, []
+        return self._fail_sync(waiting)
+
+    def _fail_sync(self, reads) -> list:
+        out: list = []
+        for read in reads:
+            out.append(Note(key="pb.sync_abort", args={"node": self.node_id, "client": read[2]}))
+            out.append(Reply(client=read[2], result={"ok": False, "error": "sync_failed"}))
+        return out
 
     # ------------------------------------------------------------------ replication
     def send_update(self, b: str) -> Send:
@@ -282,6 +437,7 @@ class Replica(Node):
             self._set_commit(0)  # what is committed in the new view comes with m.commit below
             out.append(Note(key="pb.state_transfer", args={"node": self.node_id, "primary": src, "view": m.view,
                                                            "entries": len(self.log)}))
+            out += self.abort_syncs()
         # same view: our log and the update are both prefixes of this view's one primary's log
         self.primary = src
         if m.start > len(self.log):
@@ -292,6 +448,7 @@ class Replica(Node):
             out.append(Note(key="pb.backup_append", args={"node": self.node_id, "count": len(new),
                                                           "entries": len(self.log)}))
         self._set_commit(max(self.commit_index, min(m.commit, len(self.log))))
+        out += self.maybe_answer_syncs()
         fresh = m.seq > self.seq
         self.seq = max(self.seq, m.seq)
         if fresh and self.synced != m.member:
@@ -316,7 +473,7 @@ class Replica(Node):
             self.members = sorted(self.members + [src], key=self.peers.index)
             out.append(Note(key="pb.add_member", args={"node": self.node_id, "backup": src}))
             out.append(self.send_update(src))  # tell it: it is synced now
-        return out + self.maybe_commit()
+        return out + self.maybe_commit() + self.maybe_ack_bounded(now)
 
     def _on_alive(self, src, m: Alive, now) -> list:
         self.peer_synced = {**self.peer_synced, src: m.synced}
@@ -336,19 +493,20 @@ class Replica(Node):
         if gone:  # silent for a whole timeout: crashed (in the synchronous fault model)
             self.members = [b for b in self.members if b not in gone]
             out.append(Note(key="pb.drop_member", args={"node": self.node_id, "backups": ", ".join(gone)}))
-        return out + self.broadcast_update() + self.maybe_commit()
+        return out + self.broadcast_update() + self.maybe_commit() + self.maybe_ack_bounded(now)
 
     def tick_failover(self, now) -> list:
         if self.role == PRIMARY or self._after_horizon(now):
             return []
         if self.primary is not None and self._live(self.primary, now):
             return self._arm_failover(now)
+        aborted = self.abort_syncs()  # the primary is silent: a sync point may never come
         eligible = [n for n in self.others if n != self.primary and self._live(n, now) and self.peer_synced.get(n)]
         me_ok = self.synced or self.bug == "takeover-unsynced"
         if not me_ok or any(self.peers.index(n) < self.peers.index(self.node_id) for n in eligible):
             return [Note(key="pb.wait_takeover", args={"node": self.node_id, "primary": self.primary or "?"})
-                    ] + self._arm_failover(now)
-        return self.become_primary(eligible, now)
+                    ] + aborted + self._arm_failover(now)
+        return aborted + self.become_primary(eligible, now)
 
     def become_primary(self, eligible, now) -> list:
         old = self.primary or "?"
@@ -434,7 +592,9 @@ def claims(params, bug) -> tuple[str, ...]:
     module doc). Non-blocking replication (acknowledged writes can be lost at a failover) or reads at
     backups (stale): every read still returns a prefix of the one primary order, which keeps only the
     session guarantees about write order; read-your-writes, monotonic reads, PRAM and stronger fail
-    (tests/test_primary_backup.py finds the seeds)."""
+    (tests/test_primary_backup.py finds the seeds). Sync reads (a per-read choice) and ``max_lag`` leave the
+    claims as they are; their own tests check them (sync reads with blocking replication: linearizable;
+    ``max_lag``: backup reads at most K versions behind, measured on the trace — no checker model says it)."""
     if bug:
         return ()
     if params.get("sync_replication") and not params.get("backup_reads"):
@@ -460,6 +620,7 @@ SPEC = ProtocolSpec(
         Param(name="backups", default=2, minimum=1, maximum=4, help_key="pb.param.backups"),
         Param(name="sync_replication", default=True, help_key="pb.param.sync_replication"),
         Param(name="backup_reads", default=False, help_key="pb.param.backup_reads"),
+        Param(name="max_lag", default=0, minimum=0, maximum=1000, help_key="pb.param.max_lag"),
         Param(name="heartbeat_interval", default=20, minimum=1, maximum=100_000,
               help_key="pb.param.heartbeat_interval"),
         Param(name="failover_timeout_min", default=80, minimum=1, maximum=100_000,

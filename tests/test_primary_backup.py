@@ -17,7 +17,7 @@ from checkers import check
 from checkers.from_trace import history_from_trace
 from lessons.presets import load_preset
 from protocols import REGISTRY
-from protocols.primary_backup import Ack, Alive, Replica, Update
+from protocols.primary_backup import Ack, Alive, Replica, SyncReply, SyncRequest, Update
 from sim.engine import Simulation, run
 from sim.scenario import parse_scenario
 from sim.types import ClientRequest, Deliver, Note, Reply, Restart, Send, SetTimer, Start, Timer
@@ -37,6 +37,7 @@ def put(value, key="x"):
 
 
 GET = {"f": "get", "key": "x"}
+SYNC_GET = {"f": "get", "key": "x", "sync": True}
 
 
 def entry(value, view=1, client="c1", key="x"):
@@ -146,6 +147,81 @@ def test_primary_drops_a_silent_backup_and_commits_without_it():
     effects = p.step(Timer(name="heartbeat"), 100)
     assert Note(key="pb.drop_member", args={"node": "p", "backups": "b2"}) in effects
     assert Reply(client="c1", result={"ok": True}) in effects and p.members == ["b1"]
+
+
+def test_sync_read_waits_for_the_primarys_commit_index():
+    """Reference: ZooKeeper Programmer's Guide, 'Consistency Guarantees' — a client that must see the latest
+    acknowledged update calls sync before its read: the follower catches up with the leader first."""
+    b = node("b2", backup_reads=True)
+    b.step(Deliver(src="p", msg=Update(view=1, start=0, entries=(entry(1),), commit=0, member=True, seq=1)), 5)
+    effects = b.step(ClientRequest(client="c2", op=SYNC_GET), 7)  # the plain read would answer None now
+    assert effects[0].key == "pb.sync_ask" and effects[1] == Send(dst="p", msg=SyncRequest(view=1, at=7, n=0))
+    assert not any(isinstance(e, Reply) for e in effects) and b.syncs == [[0, 7, "c2", "x", None]]
+    # the primary: its commit index is the sync point; an Update with what the backup lacks goes first
+    p = node()
+    p.step(ClientRequest(client="c1", op=put(1)), 1)
+    p.step(Deliver(src="b1", msg=Ack(view=1, match=1)), 3)
+    p.step(Deliver(src="b2", msg=Ack(view=1, match=1)), 3)
+    effects = p.step(Deliver(src="b2", msg=SyncRequest(view=1, at=7, n=0)), 9)
+    assert effects[0].key == "pb.sync_point" and isinstance(effects[1].msg, Update) and effects[1].msg.commit == 1
+    assert effects[2] == Send(dst="b2", msg=SyncReply(view=1, at=7, n=0, commit=1, ok=True))
+    # the sync point arrives before the update: b2 waits, then answers from its committed prefix
+    effects = b.step(Deliver(src="p", msg=SyncReply(view=1, at=7, n=0, commit=1, ok=True)), 12)
+    assert [e.key for e in effects] == ["pb.sync_wait"] and b.syncs == [[0, 7, "c2", "x", 1]]
+    effects = b.step(Deliver(src="p", msg=Update(view=1, start=1, entries=(), commit=1, member=True, seq=2)), 13)
+    assert Reply(client="c2", result={"ok": True, "value": 1}) in effects and b.syncs == []
+    assert b.step(Deliver(src="p", msg=SyncReply(view=1, at=7, n=0, commit=1, ok=True)), 14) == []  # a duplicate
+
+
+def test_sync_read_fails_definitely_when_it_cannot_complete():
+    """A sync read never answers from a prefix it cannot vouch for: no primary known, a refusing primary, a
+    new view or a silent primary each end it with ``sync_failed`` (a failed read has no effect)."""
+    fail = Reply(client="c2", result={"ok": False, "error": "sync_failed"})
+    b = node("b1", backup_reads=True)
+    b.step(Restart(), 5)  # after a restart it knows no primary
+    assert b.step(ClientRequest(client="c2", op=SYNC_GET), 6)[-1] == fail
+    p = node()
+    p.view_start = 1  # a new primary whose log is not committed in its view yet
+    p.log = [entry(1)]
+    assert p.step(Deliver(src="b1", msg=SyncRequest(view=1, at=6, n=0)), 7)[-1] == Send(
+        dst="b1", msg=SyncReply(view=1, at=6, n=0, commit=-1, ok=False))
+    b = node("b1", backup_reads=True)
+    b.step(ClientRequest(client="c2", op=SYNC_GET), 6)
+    assert b.step(Deliver(src="p", msg=SyncReply(view=1, at=6, n=0, commit=-1, ok=False)), 8)[-1] == fail
+    b.step(ClientRequest(client="c2", op=SYNC_GET), 9)  # a new view's state transfer ends it
+    effects = b.step(Deliver(src="b2", msg=Update(view=2, start=0, entries=(), commit=0, member=True, seq=1)), 10)
+    assert fail in effects and b.syncs == []
+    b.step(ClientRequest(client="c2", op=SYNC_GET), 11)  # so does a silent primary
+    b.heard = {"b2": 0}
+    assert fail in b.step(Timer(name="failover"), 200) and b.syncs == []
+    # at the primary sync is a no-op; without backup_reads a backup refuses as for any read
+    assert node().step(ClientRequest(client="c2", op=SYNC_GET), 5)[-1].result == {"ok": True, "value": None}
+    assert node("b1").step(ClientRequest(client="c2", op=SYNC_GET), 5)[-1].result["error"] == "not_primary"
+
+
+def test_bounded_staleness_holds_the_acknowledgement_until_every_live_backup_is_within_max_lag():
+    """Reference: Azure Cosmos DB documentation, 'Consistency levels' — with bounded staleness, writes are
+    throttled while a replica lags more than K versions behind. Here write i is acknowledged once every live
+    backup holds i − K entries."""
+    p = node(sync_replication=False, max_lag=1)
+    assert p.step(ClientRequest(client="c1", op=put(1)), 5)[-1] == Reply(client="c1", result={"ok": True})
+    effects = p.step(ClientRequest(client="c2", op=put(2)), 6)
+    assert effects[-1] == Note(key="pb.hold", args={"node": "p", "index": 2, "max_lag": 1, "floor": 1,
+                                                     "backups": "b1, b2"})
+    assert p.pending == {2: "c2"} and p.commit_index == 2 and p.kv == {"x": 2}  # applied, not acknowledged
+    assert not any(isinstance(e, Reply) for e in p.step(Deliver(src="b1", msg=Ack(view=1, match=2)), 30))
+    effects = p.step(Deliver(src="b2", msg=Ack(view=1, match=1)), 31)
+    assert effects[-1] == Reply(client="c2", result={"ok": True}) and p.pending == {}
+    # a backup silent for a failover timeout (crashed) no longer holds writes back
+    p.step(ClientRequest(client="c3", op=put(3)), 40)
+    p.step(ClientRequest(client="c3", op=put(4)), 41)  # needs every live backup to hold 3 entries
+    p.heard = {"b1": 150, "b2": 0}
+    assert p.step(Deliver(src="b1", msg=Ack(view=1, match=4)), 150)[-1].result == {"ok": True}
+    # with max_lag, only a synced backup answers reads; max_lag is ignored under blocking replication
+    b = node("b1", sync_replication=False, backup_reads=True, max_lag=1)
+    b.step(Restart(), 5)
+    assert b.step(ClientRequest(client="c1", op=GET), 6)[-1].result == {"ok": False, "error": "not_synced"}
+    assert not node(sync_replication=True, max_lag=1).bounded
 
 
 def _inv(name):
@@ -331,6 +407,105 @@ def test_takeover_unsynced_bug_is_caught():
                  if breaks <= _violated(run(parse_scenario(_crashes(s, bug="takeover-unsynced")))))
     assert found == 115 and breaks == {"One primary per view", "Acknowledged writes survive failover"}
     assert _violated(run(parse_scenario(_crashes(found)))) == set()
+
+
+def _sync_reads(d):
+    """The same generated scenario (same faults, same ops) with every read a sync read (a no-op at a primary)."""
+    return {**d, "workload": [{**w, "op": {**w["op"], "sync": True}} if w["op"]["f"] == "get" else w
+                              for w in d["workload"]]}
+
+
+def _max_lag(d, k):
+    return {**d, "params": {**d["params"], "max_lag": k}}
+
+
+def test_sync_reads_at_backups_are_linearizable_under_crashes():
+    """Reference: ZooKeeper Programmer's Guide, 'Consistency Guarantees' (sync, then read) — in this model, with
+    blocking replication, a sync read returns a committed prefix that holds every write acknowledged before it
+    began: reads at the primary and sync reads at the backups are linearizable. 600 seeded schedules of the
+    fault model above (crashes, restarts, failovers, duplication, bounded reordering), reads anywhere."""
+    answered = 0
+    for make, seeds in ((_crashes, range(300)), (_failovers, range(300))):
+        for seed in seeds:
+            t = run(parse_scenario(_sync_reads(make(seed, True, True))))
+            assert t.end["reason"] == "quiescent" and _violated(t) == set(), (make.__name__, seed)
+            assert check(_history(t), "linearizable").result == "ok", (make.__name__, seed)
+            answered += sum(e.kind == "note" and e.detail["key"] == "pb.sync_read" for e in t.events)
+    assert answered > 200  # sync reads at backups do get answered, not only refused
+
+
+def test_without_sync_the_same_backup_reads_are_not_linearizable():
+    """The same schedules with plain reads: the first seed whose backup read is stale; with sync it is not."""
+    found = next(seed for seed in range(100)
+                 if check(_history(run(parse_scenario(_crashes(seed, True, True)))), "linearizable").result
+                 == "illegal")
+    assert found == 0
+    assert check(_history(run(parse_scenario(_sync_reads(_crashes(found, True, True))))), "linearizable").result \
+        == "ok"
+
+
+def staleness(t) -> list[tuple[int, int]]:
+    """How far behind each read a backup answered is: ``[(read op id, versions behind), ...]``, where versions
+    behind = the log index of the newest write acknowledged before the read was invoked minus the length of the
+    committed prefix the backup answered from. A write's index comes from its ``pb.append`` note, the prefix
+    from the read's ``pb.read`` note, and "before" is the order of the trace's events. The checkers have no
+    bounded-staleness model, so this is measured on the trace directly."""
+    h, where = history_from_trace(t)
+
+    def note(event, key):
+        return next(e.detail["args"] for e in t.events_of_step(event.step)
+                    if e.kind == "note" and e.detail["key"] == key and e.detail["args"]["node"] == event.node)
+
+    acked = [(where[o.id][1], note(t.events[where[o.id][0]], "pb.append")["index"])
+             for o in h.ops if o.f == "put" and o.status == "ok"]
+    out = []
+    for o in h.ops:
+        if o.f != "get" or o.status != "ok":
+            continue
+        invoked, answered = where[o.id]
+        reply = t.events[answered]
+        if t.states_at(reply.step)[reply.node]["role"] != "backup":
+            continue
+        newest = max((index for ret, index in acked if ret < invoked), default=0)
+        out.append((o.id, newest - note(reply, "pb.read")["commit"]))
+    return out
+
+
+def test_max_lag_bounds_the_staleness_of_backup_reads_under_crashes():
+    """Reference: Azure Cosmos DB documentation, 'Consistency levels' (bounded staleness: reads lag behind writes
+    by at most K versions; writes are throttled to keep it so). In this model (non-blocking replication, backup
+    reads, max_lag K), a backup read is at most K versions behind the writes acknowledged before it began: 500
+    seeded schedules of the fault model above with K = 1, 200 with K = 2; invariants and the claimed (weak)
+    models hold too."""
+    claimed = SPEC.claims({"sync_replication": False, "backup_reads": True, "max_lag": 1}, None)
+    reads = held = 0
+    for k, seeds in ((1, range(250)), (2, range(100))):
+        for make in (_crashes, _failovers):
+            for seed in seeds:
+                t = run(parse_scenario(_max_lag(make(seed, False, True), k)))
+                assert t.end["reason"] == "quiescent" and _violated(t) == set(), (make.__name__, seed)
+                lags = staleness(t)
+                assert all(lag <= k for _, lag in lags), (make.__name__, seed, k, lags)
+                reads += len(lags)
+                held += sum(e.kind == "note" and e.detail["key"] == "pb.hold" for e in t.events)
+                if k == 1 and seed < 50:
+                    h = _history(t)
+                    assert all(check(h, model).result == "ok" for model in claimed), (make.__name__, seed)
+    assert reads > 500 and held > 100  # the bound is exercised: many backup reads, many held writes
+
+
+def test_without_max_lag_backup_reads_lag_further():
+    """The same schedules with max_lag 0 (plain non-blocking replication): the first seed in which a backup read
+    is more than 2 versions behind the acknowledged writes; with max_lag 2 that run keeps the bound."""
+    found = next(seed for seed in range(100)
+                 if any(lag > 2 for _, lag in staleness(run(parse_scenario(_crashes(seed, False, True))))))
+    assert found == 39
+    assert all(lag <= 2 for _, lag in staleness(run(parse_scenario(_max_lag(_crashes(found, False, True), 2)))))
+
+
+def test_max_lag_is_ignored_under_blocking_replication():
+    sc = _failovers(5, True, True)
+    assert run(parse_scenario(sc)).events == run(parse_scenario(_max_lag(sc, 3))).events
 
 
 # ------------------------------------------------------------------ presets
