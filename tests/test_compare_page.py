@@ -74,3 +74,50 @@ def test_transplant_refuses_a_store_with_too_few_nodes_and_drops_run_specific_fa
     assert exc.value.key == "err.compare.nodes" and exc.value.args_["node"] == "s5"
     moved = transplant(five, "multi-paxos", {"nodes": 5}, None)
     assert moved.dropped == 1 and [f.type for f in moved.scenario.faults] == ["crash"]  # m3 was A's message
+
+
+def test_the_url_carries_the_pair_and_a_link_reopens_it_in_both_languages():
+    """The page writes ``?a=…&b=…``; a fresh session opened with those parameters shows the same
+    two runs (same table), with a button back to the selectors."""
+    from ui import share
+
+    at = _page("en")
+    at.selectbox(key="compare.a.protocol").set_value("quorum-store").run()
+    at.selectbox(key="compare.a.preset").set_value("quorum-store-stale-read").run()
+    next(n for n in at.number_input if n.key.endswith("quorum-store.R")).set_value(2).run()
+    assert not at.exception, [e.value for e in at.exception]
+    a, b = at.query_params["a"], at.query_params["b"]
+    a, b = (a[0] if isinstance(a, list) else a), (b[0] if isinstance(b, list) else b)
+    sa, sb = share.decode(a)[0], share.decode(b)[0]
+    assert sa.params.get("R") == 1 and sb.params["R"] == 2 and sa.workload == sb.workload
+    table = at.dataframe[0].value
+    assert any(f"&a={a}&b={b}" in c.value for c in at.code)
+    for lang in ("en", "zh"):
+        other = AppTest.from_file(APP, default_timeout=120)
+        other.query_params.update({"lang": lang, "a": a, "b": b})
+        other.run()
+        other.switch_page("pages/compare.py").run()
+        assert not other.exception, [e.value for e in other.exception]
+        store = translate(lang, "proto.quorum_store.title")
+        assert translate(lang, "compare.share.opened", a=store, b=store) in [i.value for i in other.info]
+        assert not [s for s in other.selectbox if s.key == "compare.a.protocol"]  # the selectors are replaced
+        shown = other.dataframe[0].value
+        assert shown.equals(table) if lang == "en" else list(shown.iloc[0, 1:]) == list(table.iloc[0, 1:])
+        other.button(key="compare.link.leave").click().run()
+        assert not other.exception, [e.value for e in other.exception]
+        assert [s for s in other.selectbox if s.key == "compare.a.protocol"]  # back to choosing,
+        assert other.query_params["a"] not in (a, [a])  # and the URL follows the selectors again
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("params", [{"a": "!!!"}, {"a": "eJyrVkrOzy1ILEpVslIqS8wpTdVRKi1OLYrPTFGyUjI0MjFQqgUAqfEJWQ"},
+                                    {"a": "A" * 20000, "b": "x"}])
+def test_a_bad_link_gets_a_translated_message_and_the_selectors(lang, params):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"lang": lang, **params})
+    at.run()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.error) == 1 and "Traceback" not in at.error[0].value
+    assert [s for s in at.selectbox if s.key == "compare.a.protocol"]
+    assert len(at.dataframe) == 1  # the page still compares the selected runs

@@ -11,7 +11,11 @@ bounded, cached per history); what it claims sits above its verdict map. Below, 
 ``viz.compare`` side by side, and one figure holding both histories and the table, exported
 as a self-contained HTML file.
 
-Widget state lives under ``compare.*`` in the session; the page is not in the share link.
+Widget state lives under ``compare.*`` in the session. The page's URL always carries the pair
+shown (``?a=<run A>&b=<run B>``, each packed by ``ui.share.encode``), so copying it shares the
+comparison. A link this session did not write itself opens the two linked runs as they are
+(the selectors are replaced by a note and a button back to them): a linked run need not be
+one the selectors can produce. A bad or half link gets a translated message and the selectors.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from protocols import REGISTRY
 from sim.scenario import Scenario, ScenarioError, parse_scenario
 from sim.trace import Trace
 from sim.transplant import transplant
+from ui import share
 from ui.check_runner import run_checks
 from ui.explorer_results import badge_markdown
 from ui.explorer_witness import model_name_key
@@ -41,6 +46,9 @@ from viz.compare import comparison_figure, comparison_table, run_numbers
 from viz.hierarchy_map import hierarchy_figure
 
 K = "compare."
+K_SEEN = K + "link.seen"  # the (a, b) URL values last opened or written by this session
+K_LINKED = K + "link.runs"  # (A, B) opened from a link, or None
+K_LINK_ERROR = K + "link.error"  # the message for a bad link, shown while the URL holds it
 
 
 def stores() -> list[str]:
@@ -120,13 +128,48 @@ def _side_result(name: str, trace: Trace, t) -> tuple[Any, Any, Any] | None:
     return history, verdicts, focus
 
 
-def compare_page() -> None:
-    t = bound_t()
-    st.title(t("compare.title"))
-    st.markdown(t("compare.intro"))
-    if not stores():
-        st.info(t("compare.no_stores"))
-        return
+# ---------------------------------------------------------------------- share link
+def _opened_link() -> tuple[Scenario, Scenario] | None:
+    """The pair of a link this session has not seen yet (or still shows); a bad link → message, None."""
+    a, b = st.query_params.get("a"), st.query_params.get("b")
+    ss = st.session_state
+    if (a, b) != ss.get(K_SEEN) and (a is not None or b is not None):
+        ss[K_SEEN], ss[K_LINKED], ss[K_LINK_ERROR] = (a, b), None, None
+        try:
+            if not a or not b:
+                raise ScenarioError("b" if a else "a", "compare.share.half", "the link names only one run")
+            ss[K_LINKED] = (share.decode(a)[0], share.decode(b)[0])
+        except ScenarioError as e:
+            ss[K_LINK_ERROR] = e
+    if ss.get(K_LINK_ERROR) is not None:
+        st.error(error_text(ss[K_LINK_ERROR]))
+    return ss.get(K_LINKED)
+
+
+def _leave_link() -> None:
+    st.session_state[K_LINKED] = st.session_state[K_SEEN] = None
+    for name in ("a", "b"):
+        if name in st.query_params:
+            del st.query_params[name]
+
+
+def _publish(a: Scenario, b: Scenario, t) -> None:
+    """Keep the pair in the URL and offer the link to copy (if it is not too long to share)."""
+    blobs = (share.encode(a, 0), share.encode(b, 0))
+    with st.expander(t("compare.share.title")):
+        if max(map(len, blobs)) > share.MAX_ENCODED:
+            st.caption(t("compare.share.too_big", kib=share.MAX_ENCODED // 1024))
+            return
+        if (st.query_params.get("a"), st.query_params.get("b")) != blobs:
+            st.query_params["a"], st.query_params["b"] = blobs
+        st.session_state[K_SEEN] = blobs
+        base = (getattr(st.context, "url", None) or "").split("?")[0]
+        st.code(f"{base}?lang={current_lang()}&a={blobs[0]}&b={blobs[1]}", language=None, wrap_lines=True)
+        st.caption(t("compare.share.help"))
+
+
+def _choose(t) -> tuple[Scenario, Scenario] | None:
+    """Runs A and B from the selectors (None after a message, when B cannot be made from A)."""
     col_a, col_b = st.columns(2)
     with col_a:
         st.subheader(t("compare.side", side="A"))
@@ -137,9 +180,30 @@ def compare_page() -> None:
             b, dropped = _side_b(a, t)
         except ScenarioError as e:
             st.error(error_text(e))
-            return
+            return None
         if dropped:
             st.caption(t("compare.dropped", n=dropped))
+    return a, b
+
+
+def compare_page() -> None:
+    t = bound_t()
+    st.title(t("compare.title"))
+    st.markdown(t("compare.intro"))
+    if not stores():
+        st.info(t("compare.no_stores"))
+        return
+    pair = _opened_link()
+    if pair is not None:
+        st.info(t("compare.share.opened", a=t(REGISTRY[pair[0].protocol].title_key),
+                  b=t(REGISTRY[pair[1].protocol].title_key)))
+        st.button(t("compare.share.leave"), key=K + "link.leave", on_click=_leave_link)
+    else:
+        pair = _choose(t)
+        if pair is None:
+            return
+        _publish(*pair, t)
+    a, b = pair
     traces = [run_json(a.to_json()), run_json(b.to_json())]
     # the diagrams one above the other, full width: side by side their state tables are unreadable
     for side, trace in zip("AB", traces):
