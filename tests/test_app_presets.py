@@ -1,6 +1,7 @@
 """Application scenarios: presets modelled on how real systems behave (Cassandra, Kafka, etcd,
-ZooKeeper), each run and its client history checked against the consistency model its
-description says it shows.
+ZooKeeper, DynamoDB, Azure Cosmos DB, S3), each run and its client history checked against the
+consistency model its description says it shows (more in test_app_presets_pb.py and
+test_app_presets_cloud.py).
 
 Key events are found by searching the trace, never by hard-coded step numbers.
 """
@@ -14,8 +15,13 @@ from checkers.from_trace import history_from_trace
 from lessons.presets import list_presets, load_preset
 from sim.engine import run
 
-APP = ("quorum-store-app-cassandra-one", "quorum-store-app-cassandra-quorum", "primary-backup-app-kafka-acks1",
-       "raft-app-etcd-linearizable", "primary-backup-app-zookeeper-follower-reads")
+APP = ("quorum-store-app-cassandra-one", "quorum-store-app-cassandra-quorum", "quorum-store-app-cassandra-all",
+       "primary-backup-app-kafka-acks1", "raft-app-etcd-linearizable", "primary-backup-app-zookeeper-follower-reads",
+       "primary-backup-app-zookeeper-sync-read", "primary-backup-app-dynamodb-eventual-reads",
+       "primary-backup-app-dynamodb-strong-reads", "raft-app-cosmos-strong",
+       "primary-backup-app-cosmos-bounded-staleness", "eventual-store-app-cosmos-session",
+       "primary-backup-app-cosmos-consistent-prefix", "eventual-store-app-cosmos-eventual",
+       "chain-replication-app-s3-read-after-write", "eventual-store-app-s3-before-2020")
 
 
 def _run(pid):
