@@ -14,7 +14,9 @@ the run (with and without the per-step invariant checks), the bare ``heapq`` loo
 ``bench/sim_throughput.py`` for the same number of events, and the time
 ``checkers.check(history, "linearizable")`` takes on the whole client history (bounded by
 ``--check-seconds``; a quorum store is not linearizable in general, so the verdict may well be
-``illegal`` — what is measured is how long the checker needs to say so).
+``illegal`` — what is measured is how long the checker needs to say so). If the whole check
+runs out of time or steps, each key's sub-history is checked alone with an equal share of the
+time, to show whether one hard key or all of them are the problem.
 
 Run: ``.venv/bin/python bench/quorum_throughput.py [--reps 2] [--ops 10000] [--check-seconds 60]``.
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from dataclasses import replace
 
 from common import runs_against_the_floor  # (also puts the repo on sys.path)
 
@@ -61,6 +64,25 @@ def scenario(ops: int, seed: int = 7):
         "limits": {"max_steps": 250_000, "max_time": end + 10_000, "max_pending": 20_000}})
 
 
+def per_key(history, seconds: float) -> None:
+    """Where the whole-history check ran out: each key's sub-history alone (keys are independent
+    objects, Herlihy & Wing's locality), with an equal share of the time, hardest first."""
+    keys = sorted({o.key for o in history.ops})
+    results = []
+    for key in keys:
+        sub = replace(history, ops=tuple(replace(o, id=i) for i, o in
+                                         enumerate(o for o in history.ops if o.key == key)))
+        deadline = time.monotonic() + seconds / len(keys)
+        t = time.perf_counter()
+        v = check(sub, "linearizable", Budget(keep_going=lambda: time.monotonic() < deadline))
+        info = sum(o.status == "info" and o.f == "put" for o in sub.ops)
+        results.append((time.perf_counter() - t, key, v.result, len(sub.ops), info))
+    tally = {r: sum(x[2] == r for x in results) for r in ("ok", "illegal", "unknown")}
+    print(f"per key ({seconds / len(keys):.1f} s each): {tally}; slowest:")
+    for took, key, result, n, info in sorted(results, reverse=True)[:3]:
+        print(f"  {key}: {result} in {took:.2f} s ({n} ops, {info} unanswered puts)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=2)
@@ -76,6 +98,8 @@ def main() -> None:
     counts = {s: sum(o.status == s for o in history.ops) for s in ("ok", "fail", "info")}
     print(f"client history: {len(history.ops):,} ops ({counts}); linearizable: {verdict.result} "
           f"in {checked:.2f} s (limit {args.check_seconds:g} s)")
+    if verdict.result == "unknown":
+        per_key(history, args.check_seconds)
     print(f"best of {args.reps}: with invariants / bare = {best['sim'] / best['bare']:.4f}x; "
           f"without invariants / bare = {best['noinv'] / best['bare']:.4f}x")
 
