@@ -1,6 +1,8 @@
-"""Logical Clocks: each process's own Lamport and vector clocks (Lamport 1978; Fidge 1988, Mattern
-1989) on a space-time diagram; pick events to see their causal past, future and concurrent events,
-and why two events are related as they are. Logic lives in viz.clock_events and ui.clocks_view."""
+"""Logical Clocks: Lamport and vector clocks (Lamport 1978; Fidge 1988, Mattern 1989) on a
+space-time diagram — the textbook processes' own clocks, or the simulator's clocks on any
+protocol's preset; pick events to see their causal past, future and concurrent events, and why
+two events are related as they are. Logic lives in viz.clock_events, viz.causality_view and
+ui.clocks_view."""
 
 from __future__ import annotations
 
@@ -8,40 +10,66 @@ import streamlit as st
 
 from protocols import REGISTRY
 from sim.edit import apply_controls, default_scenario
-from ui.clocks_view import cone_counts, event_label, explain, order_table
+from ui.clocks_view import (SOURCES, TEXTBOOK, cone_counts, event_label, explain, order_table, preset_choices,
+                            scenario_for)
 from ui.frame import require_app_frame
-from ui.lang import bound_t
+from ui.lang import bound_t, current_lang
 from ui.runner import run_json
+from viz.causality_view import MAX_EVENTS, clock_window, simulator_events, window_starts
 from viz.clock_events import LABEL_MODES, clock_figure, textbook_events
 from viz.msc import selected_event_indices
 
 require_app_frame()
 
 t = bound_t()
-
-SPEC = REGISTRY["logical-clocks"]
+ss = st.session_state
 st.title(t("clocks.title"))
 st.markdown(t("clocks.intro"))
 
 with st.sidebar:
     st.header(t("clocks.controls"))
-    params = {p.name: st.number_input(t(p.help_key), int(p.minimum), int(p.maximum), int(p.default),
-                                      key=f"clocks.p.{p.name}") for p in SPEC.params}
-    seed = st.number_input(t("lab.controls.seed"), 0, 10**9, 1, key="clocks.seed")
-    buggy = st.toggle(t("clocks.bug_toggle"), key="clocks.bug", help=t("lc.bug.no_max_on_receive"))
-sc = apply_controls(default_scenario(SPEC.id), {"params": params, "seed": int(seed),
-                                                 "bug": "no-max-on-receive" if buggy else None})
+    source = st.selectbox(t("clocks.source"), SOURCES, key="clocks.source", help=t("clocks.source_help"),
+                          format_func=lambda s: t("clocks.source_textbook") if s == TEXTBOOK
+                          else t(REGISTRY[s].title_key))
+    if source == TEXTBOOK:
+        SPEC = REGISTRY["logical-clocks"]
+        params = {p.name: st.number_input(t(p.help_key), int(p.minimum), int(p.maximum), int(p.default),
+                                          key=f"clocks.p.{p.name}") for p in SPEC.params}
+        seed = st.number_input(t("lab.controls.seed"), 0, 10**9, 1, key="clocks.seed")
+        buggy = st.toggle(t("clocks.bug_toggle"), key="clocks.bug", help=t("lc.bug.no_max_on_receive"))
+        sc = apply_controls(default_scenario(SPEC.id), {"params": params, "seed": int(seed),
+                                                         "bug": "no-max-on-receive" if buggy else None})
+    else:
+        presets, error = preset_choices(source, current_lang())
+        if error:
+            st.error(t("clocks.presets_error", error=error))
+        preset = st.selectbox(t("clocks.preset"), ["", *presets], key=f"clocks.preset.{source}",
+                              format_func=lambda p: presets.get(p, p) if p else t("clocks.preset_default"))
+        sc = scenario_for(source, preset or None)
 trace = run_json(sc.to_json())
-events = textbook_events(trace)
+every = textbook_events(trace) if source == TEXTBOOK else simulator_events(trace, t)
+
+st.caption(t("clocks.which_clocks" if source == TEXTBOOK else "clocks.which_clocks_sim"))
+first = 0
+if len(every) > MAX_EVENTS:  # long runs: a window of whole steps, chosen by its first step
+    starts = window_starts(every)
+    if ss.get("clocks.window") not in range(starts[0], starts[-1] + 1):
+        ss["clocks.window"] = starts[0]  # another run: start at its beginning
+    first = st.slider(t("clocks.window"), starts[0], starts[-1], key="clocks.window")
+win = clock_window(every, first)
+if win.clipped:
+    st.info(t("clocks.window_note", total=win.total, shown=len(win.events), a=win.first_step, b=win.last_step,
+              before=win.before, after=win.after))
+events = win.events
 by_i = {e.i: e for e in events}
 ids = list(by_i)
-
-ss = st.session_state
 for key in ("clocks.pick_a", "clocks.pick_b"):
     if ss.get(key) not in by_i:
-        ss[key] = None  # the run changed: an old pick may no longer exist
+        ss[key] = None  # the run or the window changed: an old pick may no longer be shown
+if not events:
+    st.info(t("clocks.no_events"))
+    st.stop()
 
-st.caption(t("clocks.which_clocks"))
 mode = st.segmented_control(t("clocks.labels"), LABEL_MODES, key="clocks.labels", default="both",
                             format_func=lambda m: t(f"clocks.labels_{m}")) or "both"
 picked = selected_event_indices(ss.get("clocks.chart") or {})

@@ -17,9 +17,9 @@ TOPICS = (
     ("concepts", "lab", "checkers"),
     ("maths", "clocks", "checkers"),
     ("code", "lab", "consensus"),
-    ("bigdata", None, "replication"),
+    ("bigdata", "compare", "replication"),
     ("tools", None, "lessons"),
-    ("trends", None, "convergence"),
+    ("trends", "crdts", "convergence"),
     ("faq", None, "lessons"),
 )
 NAV = {stem: (key, icon) for stem, key, icon in PAGES}

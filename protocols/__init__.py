@@ -11,7 +11,9 @@ import importlib
 from sim.protocol import ProtocolSpec
 
 _MODULES = ("ping", "two_phase_commit", "logical_clocks", "paxos", "raft", "multi_paxos",
-            "primary_backup", "chain_replication", "abd", "quorum_store", "causal_store", "eventual_store")
+            "primary_backup", "chain_replication", "abd", "quorum_store", "causal_store", "eventual_store",
+            "reliable_broadcast", "fifo_broadcast", "causal_broadcast", "total_order_broadcast",
+            "g_counter", "pn_counter", "lww_register", "mv_register", "or_set", "gossip", "merkle_anti_entropy")
 
 
 def _load() -> dict[str, ProtocolSpec]:

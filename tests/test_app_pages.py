@@ -13,11 +13,12 @@ from ui.i18n import translate
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = {"pages/home.py": "core.home.title", "pages/lab.py": "lab.title",
-         "pages/clocks.py": "clocks.title", "pages/models.py": "explorer.title", "pages/compare.py": "compare.title"}
+         "pages/clocks.py": "clocks.title", "pages/models.py": "explorer.title", "pages/compare.py": "compare.title",
+         "pages/crdts.py": "crdt_page.title", "pages/gossip.py": "gossip_page.title"}
 
 
 def _app(lang: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=180)
     at.query_params["lang"] = lang
     at.run()
     assert not at.exception
@@ -32,7 +33,8 @@ def test_every_page_renders_in_both_languages(page, lang):
     assert not at.exception, [e.value for e in at.exception]
     assert translate(lang, PAGES[page]) in [t.value for t in at.title]
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
-    assert not any(f"[{area}." in text for area in ("core", "lab", "clocks", "explorer", "model", "chk"))  # no missing keys
+    assert not any(f"[{area}." in text for area in ("core", "lab", "clocks", "explorer", "model", "chk", "crdt_page",
+                                                    "gossip_page", "conv"))  # no missing keys
 
 
 def test_language_selector_switches_to_chinese():

@@ -4,7 +4,9 @@ Lamport 1978 counts only a process's local events, sends and receives (first eve
 Fidge 1988 / Mattern 1989 likewise (first event of p_i: V = e_i). These tests check that the
 events the page shows carry exactly those clocks, that IR2 holds on every receive, that the
 happens-before relation they give is the simulator's (``sim.causality.relation``) on the same
-events, that the bug variant is visibly wrong, and that the page explains a picked pair.
+events, that the bug variant is visibly wrong, and that the page explains a picked pair — for the
+textbook run and for any protocol's preset (simulator clocks, ``viz.causality_view``), whose long
+runs the page shows a window at a time (tests/test_causality_view.py covers the pure parts).
 """
 
 from __future__ import annotations
@@ -256,3 +258,77 @@ def test_page_explains_two_picked_events(lang):
     at.run()
     assert [s.value for s in at.success] == [explain(p, q, trace.nodes, t)[1]]
     assert np.all([lbl.startswith("e") for lbl in at.selectbox(key="clocks.pick_a").options])
+
+
+# ---------------------------------------------------------------- the page on any protocol's preset
+def _page(lang, source, preset=None):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = lang
+    at.run()
+    at.switch_page("pages/clocks.py").run()
+    at.selectbox(key="clocks.source").set_value(source).run()
+    if preset:
+        at.selectbox(key=f"clocks.preset.{source}").set_value(preset).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_page_explains_two_events_of_a_protocol_preset(lang):
+    from lessons.presets import load_preset
+    from viz.causality_view import clock_window, simulator_events
+
+    t = translator(lang)
+    at = _page(lang, "two-phase-commit", "two-phase-commit-happy-path")
+    trace = run(load_preset("two-phase-commit-happy-path"))
+    evs = {e.i: e for e in clock_window(simulator_events(trace, t), 0).events}  # the first window
+    a = at.selectbox(key="clocks.pick_a")
+    assert [int(o.split()[0][1:]) for o in a.options] == list(evs)
+    assert translate(lang, "clocks.which_clocks_sim") in [c.value for c in at.caption]
+    x, y = next((p, q) for p, q in itertools.combinations(evs.values(), 2)
+                if relation(p.vc, q.vc) == "concurrent" and p.lamport != q.lamport)
+    a.set_value(x.i)
+    at.selectbox(key="clocks.pick_b").set_value(y.i)
+    at.run()
+    assert not at.exception
+    rel, vec, lam = explain(x, y, trace.nodes, t)
+    assert rel == causality.relation(trace.events[x.i], trace.events[y.i]) == "concurrent"
+    assert [w.value for w in at.warning] == [vec] and lam in [m.value for m in at.markdown]
+    # a send and its receive: ordered, the success box says why, from their clocks
+    s = next(e for e in evs.values() if e.kind == "send" and e.peer != e.node)
+    r = next(e for e in evs.values() if e.kind == "receive" and e.msg_id == s.msg_id)
+    at.selectbox(key="clocks.pick_a").set_value(r.i)
+    at.selectbox(key="clocks.pick_b").set_value(s.i)
+    at.run()
+    rel, vec, _ = explain(r, s, trace.nodes, t)
+    assert rel == "after" and [m.value for m in at.success] == [vec] and f"e{s.i} → e{r.i}" in vec
+    df = at.dataframe[0].value
+    assert len(df) == len(evs) and df[translate(lang, "clocks.col.lamport")].is_monotonic_increasing
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert {"self", "past", "future", "concurrent", "second"} <= {tr.get("meta") for tr in spec["data"]}
+
+
+def test_page_windows_a_long_run_and_drops_picks_outside_the_window():
+    from lessons.presets import load_preset
+    from viz.causality_view import MAX_EVENTS, clock_window, simulator_events
+
+    at = _page("en", "raft", "raft-leader-crash")
+    evs = simulator_events(run(load_preset("raft-leader-crash")))
+    assert len(evs) > MAX_EVENTS
+    w = clock_window(evs, 0)
+    assert [i.value for i in at.info][0] == translate("en", "clocks.window_note", total=len(evs), shown=len(w.events),
+                                                       a=w.first_step, b=w.last_step, before=0, after=w.after)
+    at.selectbox(key="clocks.pick_a").set_value(w.events[3].i).run()
+    assert len(at.get("metric")) == 3
+    later = w.last_step + 5
+    at.slider(key="clocks.window").set_value(later).run()
+    assert not at.exception
+    w2 = clock_window(evs, later)
+    opts = at.selectbox(key="clocks.pick_a").options
+    assert [int(o.split()[0][1:]) for o in opts] == [e.i for e in w2.events] and len(opts) <= MAX_EVENTS
+    assert at.selectbox(key="clocks.pick_a").value is None  # A is no longer shown: picked again
+    assert translate("en", "clocks.hint") in [i.value for i in at.info]
+    assert len(at.dataframe[0].value) == len(w2.events)
+    # back to the textbook source: its own clocks and caption again
+    at.selectbox(key="clocks.source").set_value("textbook").run()
+    assert not at.exception and translate("en", "clocks.which_clocks") in [c.value for c in at.caption]

@@ -3,8 +3,6 @@ and faults on another configuration or store."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -12,18 +10,11 @@ from lessons.presets import load_preset
 from sim.engine import run
 from sim.scenario import ScenarioError, parse_scenario
 from sim.transplant import transplant
+from tests.support.apptest import open_page
 from ui.i18n import translate
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
 def _page(lang: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["lang"] = lang
-    at.run()
-    at.switch_page("pages/compare.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page("pages/compare.py", lang)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -93,11 +84,7 @@ def test_the_url_carries_the_pair_and_a_link_reopens_it_in_both_languages():
     table = at.dataframe[0].value
     assert any(f"&a={a}&b={b}" in c.value for c in at.code)
     for lang in ("en", "zh"):
-        other = AppTest.from_file(APP, default_timeout=120)
-        other.query_params.update({"lang": lang, "a": a, "b": b})
-        other.run()
-        other.switch_page("pages/compare.py").run()
-        assert not other.exception, [e.value for e in other.exception]
+        other = open_page("pages/compare.py", lang, a=a, b=b)
         store = translate(lang, "proto.quorum_store.title")
         assert translate(lang, "compare.share.opened", a=store, b=store) in [i.value for i in other.info]
         assert not [s for s in other.selectbox if s.key == "compare.a.protocol"]  # the selectors are replaced
@@ -113,11 +100,7 @@ def test_the_url_carries_the_pair_and_a_link_reopens_it_in_both_languages():
 @pytest.mark.parametrize("params", [{"a": "!!!"}, {"a": "eJyrVkrOzy1ILEpVslIqS8wpTdVRKi1OLYrPTFGyUjI0MjFQqgUAqfEJWQ"},
                                     {"a": "A" * 20000, "b": "x"}])
 def test_a_bad_link_gets_a_translated_message_and_the_selectors(lang, params):
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update({"lang": lang, **params})
-    at.run()
-    at.switch_page("pages/compare.py").run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = open_page("pages/compare.py", lang, **params)
     assert len(at.error) == 1 and "Traceback" not in at.error[0].value
     assert [s for s in at.selectbox if s.key == "compare.a.protocol"]
     assert len(at.dataframe) == 1  # the page still compares the selected runs

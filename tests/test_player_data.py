@@ -403,3 +403,15 @@ def test_anomaly_labels_and_colour_travel_in_the_payload():
             assert labels[k] == catalog(lang)[f"player.{k}"]
         assert p["meta"]["colors"]["anomaly"].startswith("#")
         assert p["meta"]["colors"]["anomaly"] != p["meta"]["colors"]["violation"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_vector_clock_toggle_needs_only_its_labels_in_the_payload(lang):
+    """The player's "Vector clocks" toggle is browser-only: the clocks are rebuilt from the payload
+    (``replay_vector_clocks``), so the payload carries its two labels and no clock column."""
+    tr = _trace(**FAULTY)
+    p = player_payload(tr, translator(lang))
+    labels = p["meta"]["labels"]
+    assert labels["clocks"] == catalog(lang)["player.clocks"] and labels["clocks_hint"]
+    assert not any(c in ("vc", "clock", "clocks") for df in ("ev", "msg") for c in p[df].columns)
+    assert replay_vector_clocks(p) == [e.vc for e in tr.events]  # what the toggle draws

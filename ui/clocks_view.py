@@ -2,9 +2,12 @@
 from their vector clocks (and contrasted with their Lamport clocks), and the table contrasting
 Lamport's total order with the vector clocks' partial order.
 
-Every clock here is a process's OWN clock as the protocol computed it (Lamport 1978; Fidge 1988,
-Mattern 1989), read by ``viz.clock_events.textbook_events`` — never the simulator's trace clocks,
-which also tick on boot and timer firings. No Streamlit: the page renders what these return.
+The page has two sources (``SOURCES``): the textbook run, whose clocks are each process's OWN
+clocks as the ``logical-clocks`` protocol computed them (Lamport 1978; Fidge 1988, Mattern 1989),
+read by ``viz.clock_events.textbook_events``; and any protocol's preset (or default settings),
+whose clocks are the simulator's trace clocks, read by ``viz.causality_view.simulator_events``.
+Both give ``ClockEvent`` tuples, so every helper below serves both. ``preset_choices`` and
+``scenario_for`` pick the run. No Streamlit: the page renders what these return.
 """
 
 from __future__ import annotations
@@ -13,10 +16,33 @@ from typing import Callable, Sequence
 
 import pandas as pd
 
+from lessons.presets import list_presets, load_preset
+from protocols import REGISTRY
+from sim.edit import default_scenario
+from sim.scenario import Scenario
 from viz.clock_events import (CONCURRENT, FUTURE, PAST, SELF, ClockEvent, classify, fmt_vc, kind_text,
                               lamport_order, relation)
 
 T = Callable[..., str]
+
+TEXTBOOK = "textbook"  # the source "textbook processes"; every other source is a protocol id
+SOURCES = (TEXTBOOK, *REGISTRY)
+
+
+def preset_choices(protocol: str, lang: str) -> tuple[dict[str, str], str | None]:
+    """``({preset id: title in lang}, None)`` for ``protocol``'s presets, or ``({}, error text)`` when
+    the preset files cannot be read (a broken file must not take the page down)."""
+    try:
+        presets = list_presets(protocol)
+    except ValueError as err:  # ScenarioError is a ValueError
+        return {}, str(err)
+    return {p.id: (p.meta.get("title") or {}).get(lang) or (p.meta.get("title") or {}).get("en") or p.id
+            for p in presets}, None
+
+
+def scenario_for(protocol: str, preset: str | None) -> Scenario:
+    """The preset's scenario, or the protocol with its default settings when ``preset`` is empty."""
+    return load_preset(preset) if preset else default_scenario(protocol)
 
 
 def event_label(e: ClockEvent, t: T) -> str:

@@ -34,6 +34,8 @@ PAGES = (
     ("clocks", "core.nav.clocks", ":material/schedule:"),
     ("models", "core.nav.models", ":material/account_tree:"),
     ("compare", "core.nav.compare", ":material/compare:"),
+    ("crdts", "core.nav.crdts", ":material/merge:"),
+    ("gossip", "core.nav.gossip", ":material/share:"),
 )
 
 

@@ -25,6 +25,11 @@ for election. While the cursor is inside an invariant violation episode
 red and thick, and the badge says where and why it broke; clicking the badge (or a
 violation mark on the diagram) jumps to that step.
 
+A "Vector clocks" checkbox in the player's toolbar labels every visible event with the vector
+clock the simulator gave it (``sim.causality``'s rule, rebuilt in the browser from the payload:
+``viz.player_data.replay_vector_clocks`` is the reference) and adds L and V to the step's event
+list. It is browser-only state, like the cursor: it adds no payload bytes and no rerun.
+
 The browser talks back only on deliberate acts, each causing one rerun: state
 ``cursor`` (debounced ~600 ms after stepping stops, at once on pause), trigger
 ``choose`` (a pending id ``m<n>``/``t<n>``) and trigger ``select`` (an event index).

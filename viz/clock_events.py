@@ -27,6 +27,10 @@ only these events — one lane per process, execution order left to right (each 
 own column, so labels never collide), message arrows from send to receive — labelled with
 their clocks, and coloured by causal relation to a selected event.
 
+Any other protocol's run is read into the same ``ClockEvent`` tuples with the *simulator's*
+clocks by ``viz.causality_view.simulator_events`` (``sub``/``info`` describe its local events),
+so everything below serves both sources.
+
 Pure: no Streamlit, no clock, no randomness. ``t`` translates (``ui.i18n.translator``).
 """
 
@@ -64,6 +68,8 @@ class ClockEvent(NamedTuple):
     step: int
     time: int
     note_i: int | None = None  # receive: the lc.receive note's trace index
+    sub: str | None = None  # local event of a protocol run: its trace kind (timer, invoke, note, ...)
+    info: str = ""  # protocol run: send/receive: the message type; local: a short translated detail
 
 
 def textbook_events(trace: Trace) -> tuple[ClockEvent, ...]:
@@ -222,8 +228,12 @@ def _text_sides(events: Sequence[ClockEvent], lane_of: dict[str, int]) -> list[s
 
 def kind_text(e: ClockEvent, t: Callable[..., str]) -> str:
     """What the event is, in words: "local event", "sends m1 to p3", "receives m1 from p2"."""
+    msg = f"{e.info} {e.msg_id or ''}".strip() if e.kind in ("send", "receive") else ""
     if e.kind == "send":
-        return t("clocks.kind.send", peer=e.peer or "", msg=e.msg_id or "")
+        return t("clocks.kind.send", peer=e.peer or "", msg=msg)
     if e.kind == "receive":
-        return t("clocks.kind.deliver", peer=e.peer or "", msg=e.msg_id or "")
+        return t("clocks.kind.deliver", peer=e.peer or "", msg=msg)
+    if e.sub:  # a protocol run's local event (viz.causality_view): boot, timer, client request, note...
+        what = t(f"clocks.kind.{e.sub}")
+        return f"{what}: {e.info}" if e.info else what
     return t("clocks.kind.local")

@@ -18,6 +18,9 @@ Streamlit ships as Arrow (about 2.5× smaller than JSON lists, and typed arrays 
           them at load with the simulator's rule (``replay_vector_clocks`` is the reference):
           each clocked event ticks its own entry, a delivery first merges the clock
           carried by the message (``msg.clk``: the send event whose clock a copy carries).
+          So the player's "Vector clocks" toggle (a checkbox in its toolbar that labels every
+          visible event with its clock, and the step's event list with L and V) costs no
+          payload bytes at all, on or off: it is browser-only state, like the cursor.
 ``msg``   one row per message copy (a send or a network/fault duplicate): its start and
           end event, lanes, start/end step, how it ended (in flight / delivered / dropped),
           the drop reason, a duplicate flag and ``clk`` (see above). Rows are ordered by start event, so the
@@ -192,8 +195,8 @@ def _labels(t: Translate) -> dict[str, Any]:
     keys = ("first", "back", "forward", "last", "play", "pause", "play_text", "pause_text", "speed", "slider", "step_label", "step_label_time",
             "time", "step", "node", "role", "field", "value", "in_flight", "dropped", "duplicate", "delivered",
             "pending", "pending_hint", "no_pending", "choose_hint", "invariants", "no_invariants", "holds",
-            "violated", "events", "state", "no_events", "overview", "lamport", "vc", "payload", "type", "from",
-            "to", "msg", "keyboard_help", "region", "down", "partition", "changed", "cause_label", "select_hint",
+            "violated", "events", "state", "no_events", "overview", "lamport", "vc", "clocks", "clocks_hint",
+            "payload", "type", "from", "to", "msg", "keyboard_help", "region", "down", "partition", "changed", "cause_label", "select_hint",
             "axis", "lost", "lost_hint", "none", "timers_hint", "caption_of", "caption_none", "caption_before",
             "prev_caption", "next_caption", "prev_caption_text", "next_caption_text", "captions",
             "legend", "lg_delivered", "lg_inflight", "lg_dropped", "lg_dropped_hint", "lg_duplicate", "lg_crash",

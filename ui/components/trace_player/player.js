@@ -18,6 +18,11 @@
 // - Violations (meta.violations, one entry per episode): while the cursor is inside an episode the
 //   involved lanes are outlined/tinted red, the breaking delivery is drawn red and thick, and the badge
 //   says "X broke at step N: why"; clicking the badge or a violation mark jumps to step N.
+// - Vector clocks toggle (a checkbox in the toolbar, browser-only state kept on the root element so it
+//   survives re-initialisation): labels every clocked event of the visible window with its vector clock
+//   (rebuilt at load in decode(); nothing extra in the payload) above/below its mark — sides alternating
+//   per lane within a step and from step to step, stacking outwards when a lane has many events in one
+//   step — and adds "L=… V=…" to the step's event list.
 // - Anomaly marks (data.marks, NOT in the payload: they change per rerun like seek): the client operations
 //   of a consistency anomaly, [[invoke ev, return ev | null, "core" | "culprit"], ...] plus a text. Each op
 //   in the visible window is a dashed, tinted span on its node's lane from the invoke glyph to the return
@@ -26,6 +31,7 @@
 //   fingerprint: setMarks + render, nothing else is rebuilt. null removes them.
 
 const PX_STEP = 40, LANE_MIN = 64, MIN_H = 280, TOP = 24, AXIS = 22, GUTTER = 84, GUTTER_MAX = 190, LONG = 64, REPORT_MS = 600;
+const VC_LINE = 11; // px between stacked vector-clock labels (10 px text)
 const CELL_MAX = 90; // state cells longer than this are cut with "…" (the full value is the cell's title)
 const SVGNS = "http://www.w3.org/2000/svg";
 
@@ -244,6 +250,14 @@ function initPlayer(root, D, api) {
   speed.innerHTML = L.speeds.map(([v, name], i) => `<option value="${v}"${i === 1 ? " selected" : ""}>${esc(name)}</option>`).join("");
   speed.title = L.speed; speed.setAttribute("aria-label", L.speed);
   $(".tp-help").textContent = L.keyboard_help;
+  const clocksBox = $(".tp-clocks");
+  P.showClocks = !!root.__tpClocks; // survives a new run (re-initialisation) in the same element
+  if (clocksBox) {
+    clocksBox.checked = P.showClocks;
+    $(".tp-clocks-text").textContent = L.clocks || "";
+    clocksBox.parentElement.title = L.clocks_hint || "";
+    clocksBox.setAttribute("aria-label", L.clocks || "");
+  }
   $(".tp-h-inv").textContent = L.invariants; $(".tp-h-events").textContent = L.events; $(".tp-h-state").textContent = L.state;
   $(".tp-overview").title = L.overview;
   // Lanes at least LANE_MIN apart; a few lanes are spread over MIN_H so the diagram reads from afar.
@@ -429,15 +443,25 @@ function initPlayer(root, D, api) {
     }
     // markers for non-message events of the visible past
     const e0 = D.sFirst[a], e1 = hi + 1 < D.nSteps ? D.sFirst[hi + 1] : D.nEvents, K = D.kindCode;
+    const clockLabels = [], nth = new Int32Array(D.nLanes); let nthStep = -1;
     for (let i = e0; i < e1; i++) {
       const k = D.eKind[i], lane = D.eLane[i], s = D.eStep[i], cur = s === c ? " tp-cur" : "";
       const x = X(s, sub(i)), y = lane >= 0 && k !== K.violation ? Y(lane) : TOP / 2;
       const attrs = `class="tp-mark${k === K.violation ? " tp-viol-mark" : ""}${cur}" data-ev="${i}"`;
       const m = markSvg(k, K, C, x, y, attrs, cur);
+      if (P.showClocks && lane >= 0 && D.eLam[i] >= 0) {
+        // The k-th clocked event of a lane in a step: sides alternate (starting on the other side in the
+        // next step, so neighbouring columns do not overprint), and stack outwards a line per pair.
+        if (s !== nthStep) { nth.fill(0); nthStep = s; }
+        const kth = nth[lane]++, up = (kth + s) % 2 === 0, level = kth >> 1;
+        const ly = up ? y - 9 - VC_LINE * level : y + 17 + VC_LINE * level;
+        clockLabels.push(`<text class="tp-vc" data-vc="${i}" x="${x}" y="${ly}" text-anchor="middle">${vcString(D, i)}</text>`);
+      }
       if (m) out.push(m);
       else if (k === K.partition || k === K.heal) out.push(`<rect ${attrs} x="${x - 1}" y="0" width="2" height="${lanesBottom}" fill="${C.violation}" opacity="0.4"/>`);
       else if (k === K.end) out.push(`<rect ${attrs} x="${x - 1.5}" y="0" width="3" height="${lanesBottom}" fill="${C.lane}"/>`);
     }
+    out.push(...clockLabels); // over the marks and arrows
     // x axis: the step index, a tick every 5 steps (subtle), "step →" in the gutter
     const axis = [`<text class="tp-axis" x="6" y="${height - 6}">${esc(L.axis)}</text>`];
     for (let s = Math.ceil(a / 5) * 5; s <= b; s += 5) {
@@ -520,7 +544,10 @@ function initPlayer(root, D, api) {
     // events of this step (capped: a boot step may have many)
     const f = D.sFirst[c], t = c + 1 < D.nSteps ? D.sFirst[c + 1] : D.nEvents, items = [];
     items.push(`<li><b>${esc(L.cause_label)}:</b> ${esc(L.cause_names[D.sCause[c]] || "")}</li>`);
-    for (let i = f; i < Math.min(t, f + 40); i++) items.push(`<li data-ev="${i}">${esc(eventText(D, i))}</li>`);
+    for (let i = f; i < Math.min(t, f + 40); i++) {
+      const clock = P.showClocks && D.eLam[i] >= 0 ? ` <span class="tp-ev-clock">· L=${D.eLam[i]} · V=${vcString(D, i)}</span>` : "";
+      items.push(`<li data-ev="${i}">${esc(eventText(D, i))}${clock}</li>`);
+    }
     if (t === f) items.push(`<li>${esc(L.no_events)}</li>`);
     $(".tp-events").innerHTML = items.join("");
     // state: one table per role (nodes as rows, that role's fields in declared order, armed_timers last);
@@ -654,6 +681,7 @@ function initPlayer(root, D, api) {
   on(capPrev, "click", () => { const i = lowerBound(capSteps, P.cursor, 0, capSteps.length) - 1; if (i >= 0) { stop(); go(capSteps[i], true); } });
   on(capNext, "click", () => { const i = upperBound(capSteps, P.cursor); if (i < capSteps.length) { stop(); go(capSteps[i], true); } });
   on(slider, "input", () => { stop(); go(Number(slider.value), true); });
+  if (clocksBox) on(clocksBox, "change", () => { P.showClocks = root.__tpClocks = clocksBox.checked; render(); });
   on(root, "keydown", (e) => {
     if (e.target && (e.target.tagName === "SELECT" || e.target.tagName === "INPUT" && e.key === " ")) return;
     const map = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, PageDown: 10, PageUp: -10 };
