@@ -13,7 +13,7 @@ t = bound_t()
 
 # (topic id, page available now or None, issue area of the lessons still to come)
 TOPICS = (
-    ("background", None, "lessons"),
+    ("background", "lessons", "lessons"),
     ("concepts", "lab", "checkers"),
     ("maths", "clocks", "checkers"),
     ("code", "lab", "consensus"),

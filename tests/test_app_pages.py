@@ -14,7 +14,8 @@ from ui.i18n import translate
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = {"pages/home.py": "core.home.title", "pages/lab.py": "lab.title",
          "pages/clocks.py": "clocks.title", "pages/models.py": "explorer.title", "pages/compare.py": "compare.title",
-         "pages/crdts.py": "crdt_page.title", "pages/gossip.py": "gossip_page.title"}
+         "pages/crdts.py": "crdt_page.title", "pages/gossip.py": "gossip_page.title",
+         "pages/lessons.py": "lessons_page.title"}
 
 
 def _app(lang: str) -> AppTest:
@@ -34,7 +35,7 @@ def test_every_page_renders_in_both_languages(page, lang):
     assert translate(lang, PAGES[page]) in [t.value for t in at.title]
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert not any(f"[{area}." in text for area in ("core", "lab", "clocks", "explorer", "model", "chk", "crdt_page",
-                                                    "gossip_page", "conv"))  # no missing keys
+                                                    "gossip_page", "conv", "lessons_page"))  # no missing keys
 
 
 def test_language_selector_switches_to_chinese():

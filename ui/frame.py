@@ -30,6 +30,7 @@ PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
 # The app's pages: (file stem = URL path, navigation title key, icon); the first is the default.
 PAGES = (
     ("home", "core.nav.home", ":material/home:"),
+    ("lessons", "core.nav.lessons", ":material/school:"),
     ("lab", "core.nav.lab", ":material/science:"),
     ("clocks", "core.nav.clocks", ":material/schedule:"),
     ("models", "core.nav.models", ":material/account_tree:"),
