@@ -108,3 +108,14 @@ def test_a_link_opens_a_lesson_and_an_unknown_one_says_so():
     at = open_page("pages/lessons.py", "en", lesson="no-such-lesson")
     assert at.warning and "no-such-lesson" in at.warning[0].value
     assert at.selectbox(key="lessons.pick").value == LESSONS[0]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("lesson_id", LESSONS)
+def test_every_lesson_renders_in_both_languages(lesson_id, lang):
+    lesson = load_lesson(lesson_id)
+    at = open_page("pages/lessons.py", lang, lesson=lesson_id)
+    assert [h.value for h in at.header] == [s.heading for s in lesson.sections[lang]]
+    links = [b.ref for s in lesson.sections[lang] for b in s.blocks if b.kind == "preset"]
+    assert len(at.get("page_link")) == len(links)
+    assert len([r for r in at.radio if r.key.startswith(f"lessons.{lesson_id}.q")]) == len(lesson.self_check)
