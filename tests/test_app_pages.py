@@ -15,7 +15,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = {"pages/home.py": "core.home.title", "pages/lab.py": "lab.title",
          "pages/clocks.py": "clocks.title", "pages/models.py": "explorer.title", "pages/compare.py": "compare.title",
          "pages/crdts.py": "crdt_page.title", "pages/gossip.py": "gossip_page.title",
-         "pages/lessons.py": "lessons_page.title"}
+         "pages/lessons.py": "lessons_page.title", "pages/glossary.py": "glossary.title"}
 
 
 def _app(lang: str) -> AppTest:

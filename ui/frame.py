@@ -31,6 +31,7 @@ PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
 PAGES = (
     ("home", "core.nav.home", ":material/home:"),
     ("lessons", "core.nav.lessons", ":material/school:"),
+    ("glossary", "core.nav.glossary", ":material/translate:"),
     ("lab", "core.nav.lab", ":material/science:"),
     ("clocks", "core.nav.clocks", ":material/schedule:"),
     ("models", "core.nav.models", ":material/account_tree:"),
