@@ -5,7 +5,8 @@ Theory of operation
 -------------------
 ``app.py`` only puts the repository on ``sys.path`` and calls ``run_app()``: page config,
 the sidebar (title, language), ``st.navigation`` over the explicitly registered pages
-(each ``pages/<name>.py`` is served at ``/<name>``), then the chosen page.
+(each ``pages/<name>.py`` is served at ``/<name>``), then the chosen page. With ``?present=1``
+(``ui.present``) the sidebar and navigation are hidden and the type is large.
 
 Why the guard: a folder named ``pages/`` next to the main script makes Streamlit start
 in its legacy multipage mode, in which a deep link such as ``/lab`` (every share link is
@@ -25,6 +26,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from ui.i18n import LANG_NAMES
 from ui.lang import current_lang, language_selector, sync_lang_to_url, t
+from ui.present import apply_presentation_style, presenting
 
 PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
 # The app's pages: (file stem = URL path, navigation title key, icon); the first is the default.
@@ -47,13 +49,17 @@ def page_file(stem: str) -> str:
 
 
 def run_app() -> None:
-    st.set_page_config(page_title=t("core.app_title"), page_icon="🧪", layout="wide")
+    present = presenting()
+    st.set_page_config(page_title=t("core.app_title"), page_icon="🧪", layout="wide",
+                       initial_sidebar_state="collapsed" if present else "auto")
+    if present:
+        apply_presentation_style()
     pages = [st.Page(str(PAGES_DIR / f"{stem}.py"), title=t(key), icon=icon, url_path=stem, default=(n == 0))
              for n, (stem, key, icon) in enumerate(PAGES)]
     with st.sidebar:
         st.markdown(f"**{t('core.app_title')}**")
     language_selector()
-    nav = st.navigation(pages)
+    nav = st.navigation(pages, position="hidden" if present else "sidebar")
     st.sidebar.caption(t("core.sidebar_footer", language=LANG_NAMES[current_lang()]))
     sync_lang_to_url()
     nav.run()
