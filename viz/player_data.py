@@ -199,6 +199,7 @@ def _labels(t: Translate) -> dict[str, Any]:
             "payload", "type", "from", "to", "msg", "keyboard_help", "region", "down", "partition", "changed", "cause_label", "select_hint",
             "axis", "lost", "lost_hint", "none", "timers_hint", "caption_of", "caption_none", "caption_before",
             "prev_caption", "next_caption", "prev_caption_text", "next_caption_text", "captions",
+            "tour", "tour_text", "tour_stop_text",
             "legend", "lg_delivered", "lg_inflight", "lg_dropped", "lg_dropped_hint", "lg_duplicate", "lg_crash",
             "lg_restart", "lg_timer", "lg_request", "lg_reply", "lg_violation", "lg_down", "drop_reason",
             "live_role", "live_role_epoch", "violation_at", "violation_jump", "violation_msg", "violation_lane",

@@ -30,7 +30,7 @@
 //   is shown once under the invariant badges (.tp-anomaly-text). New marks re-invoke us with the same
 //   fingerprint: setMarks + render, nothing else is rebuilt. null removes them.
 
-const PX_STEP = 40, LANE_MIN = 64, MIN_H = 280, TOP = 24, AXIS = 22, GUTTER = 84, GUTTER_MAX = 190, LONG = 64, REPORT_MS = 600;
+const PX_STEP = 40, LANE_MIN = 64, MIN_H = 280, TOP = 24, AXIS = 22, GUTTER = 84, GUTTER_MAX = 190, LONG = 64, REPORT_MS = 600, TOUR_MS = 6000;
 const VC_LINE = 11; // px between stacked vector-clock labels (10 px text)
 const CELL_MAX = 90; // state cells longer than this are cut with "…" (the full value is the cell's title)
 const SVGNS = "http://www.w3.org/2000/svg";
@@ -273,6 +273,8 @@ function initPlayer(root, D, api) {
   capRow.setAttribute("aria-label", L.captions);
   capPrev.textContent = L.prev_caption_text; capPrev.title = L.prev_caption; capPrev.setAttribute("aria-label", L.prev_caption);
   capNext.textContent = L.next_caption_text; capNext.title = L.next_caption; capNext.setAttribute("aria-label", L.next_caption);
+  const capTour = $(".tp-tour");
+  capTour.title = L.tour; capTour.setAttribute("aria-label", L.tour); capTour.textContent = L.tour_text;
   $(".tp-legend").innerHTML = legendHtml(L, C, D.kindCode, D);
   // state panel: per role, the lanes, field codes in declared order, and the fields a crash wipes
   const roles = (D.meta.roles && D.meta.roles.length ? D.meta.roles
@@ -643,7 +645,31 @@ function initPlayer(root, D, api) {
     render();
     if (fromUser) report(false);
   }
+  // guided tour: from caption to caption on a timer (TOUR_MS at the normal speed); any navigation stops it
+  function setTourLabel() {
+    capTour.textContent = P.touring ? L.tour_stop_text : L.tour_text;
+    capTour.setAttribute("aria-pressed", P.touring ? "true" : "false");
+  }
+  function stopTour() {
+    if (!P.touring) return;
+    P.touring = false; clearTimeout(P.tourTimer); P.tourTimer = null; setTourLabel();
+  }
+  function tourTick() {
+    if (!P.touring) return;
+    const i = upperBound(capSteps, P.cursor);
+    if (i >= capSteps.length) { stopTour(); return; }
+    go(capSteps[i], true);
+    P.tourTimer = setTimeout(tourTick, TOUR_MS * 4 / Number(speed.value || 4));
+  }
+  function tour() {
+    if (P.touring) { stopTour(); return; }
+    stop();
+    if (upperBound(capSteps, P.cursor) >= capSteps.length) go(0, true); // at the end: start the story again
+    P.touring = true; setTourLabel();
+    tourTick();
+  }
   function stop() {
+    stopTour();
     if (!P.playing) return;
     P.playing = false; clearTimeout(P.timer); P.timer = null; setPlayLabel(); report(true);
   }
@@ -654,6 +680,7 @@ function initPlayer(root, D, api) {
     P.timer = setTimeout(tick, 1000 / Number(speed.value || 4));
   }
   function play() {
+    stopTour();
     if (P.playing) { stop(); return; }
     if (P.cursor >= last) go(0, false);
     P.playing = true; setPlayLabel(); clearTimeout(P.reportTimer);
@@ -679,6 +706,7 @@ function initPlayer(root, D, api) {
   on(btn.last, "click", () => { stop(); go(last, true); });
   on(btn.play, "click", () => play());
   on(capPrev, "click", () => { const i = lowerBound(capSteps, P.cursor, 0, capSteps.length) - 1; if (i >= 0) { stop(); go(capSteps[i], true); } });
+  on(capTour, "click", () => tour());
   on(capNext, "click", () => { const i = upperBound(capSteps, P.cursor); if (i < capSteps.length) { stop(); go(capSteps[i], true); } });
   on(slider, "input", () => { stop(); go(Number(slider.value), true); });
   if (clocksBox) on(clocksBox, "change", () => { P.showClocks = root.__tpClocks = clocksBox.checked; render(); });
