@@ -10,7 +10,7 @@
 //   id in manual mode), trigger "select" (event index of a clicked message).
 // - Sized for a projector: lanes at least LANE_MIN px apart, the diagram at least MIN_H px tall.
 // - Teaching aids, all client-side: the caption of the latest captioned step <= cursor (meta.captions)
-//   with previous/next-caption buttons, a legend drawn with the diagram's own marks, and the state
+//   with previous/next-caption buttons and a Tour button that advances through them by itself, a legend drawn with the diagram's own marks, and the state
 //   panel as one table per role (meta.roles: the protocol's field order, armed_timers last).
 // - Live roles (meta.live, consensus protocols): each lane header shows the node's role and epoch AT
 //   THE CURSOR ("★ s2 / leader · Term 3"), found by binary search in the lane's change points; the lane
