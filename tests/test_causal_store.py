@@ -19,6 +19,7 @@ from protocols.causal_store import CausalReplica, Replicate, Sync, SyncReply
 from protocols.eventual_store import Request, Response
 from sim.engine import Simulation, run
 from sim.scenario import parse_scenario
+from tests.strategies import random_crashes_and_partitions, random_lossy_network
 from sim.types import Deliver, Note, Send, SetTimer, Start
 
 SPEC = REGISTRY["causal-store"]
@@ -134,21 +135,11 @@ def _roaming(seed, bug=None):
                 op.update(f="put", value=v)
             workload.append({"at": at, "node": f"c{c}", "client": f"c{c}", "op": op})
             at += r.randint(25, 70)
-    faults = []
-    for _ in range(r.randint(0, 3)):
-        at, node = r.randint(0, 250), r.choice(reps)
-        if r.random() < 0.33:
-            faults += [{"type": "crash", "node": node, "at": at},
-                       {"type": "restart", "node": node, "at": at + r.randint(5, 80)}]
-        else:
-            faults += [{"type": "partition", "groups": [[node]], "at": at},
-                       {"type": "heal", "at": at + r.randint(10, 120)}]
+    faults = random_crashes_and_partitions(r, reps)
     return {"protocol": "causal-store", "seed": seed, "bug": bug, "faults": faults, "workload": workload,
             "params": {"replicas": n, "clients": k, "gossip_interval": r.choice((15, 30, 60)), "horizon_ticks": 400},
             "limits": {"max_steps": 5000},
-            "network": {"latency": {"kind": "uniform", "low": 1, "high": r.choice((10, 30))},
-                        "loss": r.choice((0.0, 0.05, 0.15)), "duplicate": r.choice((0.0, 0.1)),
-                        "reorder": r.choice((0.0, 0.2))}}
+            "network": random_lossy_network(r)}
 
 
 def _violated(t) -> set[str]:
