@@ -41,3 +41,10 @@ def load_glossary() -> list[Term]:
         terms.append(Term(raw["en"], raw["zh"], {"en": d["en"], "zh": d["zh"]}, raw["source"],
                           tuple(raw.get("avoid") or ())))
     return sorted(terms, key=lambda term: term.en.lower())
+
+
+def matching(terms: list[Term], query: str, lang: str) -> list[Term]:
+    """The terms whose English or Chinese name, or definition in ``lang``, contains ``query``
+    (case-insensitive; an empty query keeps them all)."""
+    q = query.strip().lower()
+    return [t for t in terms if not q or q in t.en.lower() or q in t.zh or q in t.definition[lang].lower()]

@@ -215,9 +215,14 @@ def load_lesson(lesson_id: str) -> Lesson:
                   sections=sections)
 
 
+def lesson_ids() -> set[str]:
+    """The ids of the lessons present (folders with a ``lesson.yaml``), without reading them."""
+    if not CONTENT_DIR.is_dir():
+        return set()
+    return {p.name for p in CONTENT_DIR.iterdir() if (p / "lesson.yaml").is_file()}
+
+
 def list_lessons() -> list[Lesson]:
     """Every lesson, by ``order`` then id."""
-    if not CONTENT_DIR.is_dir():
-        return []
-    lessons = [load_lesson(p.name) for p in sorted(CONTENT_DIR.iterdir()) if (p / "lesson.yaml").is_file()]
+    lessons = [load_lesson(name) for name in sorted(lesson_ids())]
     return sorted(lessons, key=lambda lesson: (lesson.order, lesson.id))

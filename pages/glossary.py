@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lessons.glossary import load_glossary
+from lessons.glossary import load_glossary, matching
 from ui.frame import require_app_frame
 from ui.lang import bound_t, current_lang
 
@@ -14,11 +14,10 @@ t = bound_t()
 lang = current_lang()
 st.title(t("glossary.title"))
 st.markdown(t("glossary.intro"))
-query = st.text_input(t("glossary.search"), key="glossary.search", max_chars=60).strip().lower()
-terms = [term for term in load_glossary()
-         if not query or query in term.en.lower() or query in term.zh or query in term.definition[lang].lower()]
+query = st.text_input(t("glossary.search"), key="glossary.search", max_chars=60)
+terms = matching(load_glossary(), query, lang)
 if not terms:
-    st.info(t("glossary.nothing", query=query))
+    st.info(t("glossary.nothing", query=query.strip()))
 else:
     st.dataframe(pd.DataFrame({t("glossary.col.en"): [x.en for x in terms], t("glossary.col.zh"): [x.zh for x in terms],
                                t("glossary.col.def"): [x.definition[lang] for x in terms],

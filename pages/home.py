@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lessons.registry import list_lessons
+from lessons.registry import lesson_ids
 from ui.frame import PAGES, page_file, require_app_frame
 from ui.lang import bound_t
 
@@ -34,14 +34,14 @@ c1, c2 = st.columns(2)
 c1.page_link(page_file("lab"), label=t("core.home.try_lab"), icon=NAV["lab"][1])
 c2.page_link(page_file("clocks"), label=t("core.home.try_clocks"), icon=NAV["clocks"][1])
 
-lesson_ids = {lesson.id for lesson in list_lessons()}
+present_lessons = lesson_ids()
 st.header(t("core.home.map_title"))
 st.caption(t("core.home.map_caption"))
 for n, (topic, page, area) in enumerate(TOPICS, start=1):
     with st.container(border=True):
         st.markdown(f"**{n}. {t(f'core.topic.{topic}.title')}**")
         st.write(t(f"core.topic.{topic}.desc"))
-        if topic in LESSON_OF and LESSON_OF[topic] in lesson_ids:
+        if topic in LESSON_OF and LESSON_OF[topic] in present_lessons:
             st.page_link(page_file("lessons"), label=t("core.home.read_lesson"), icon=":material/school:",
                          query_params={"lesson": LESSON_OF[topic]})
         else:

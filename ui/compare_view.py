@@ -29,7 +29,7 @@ from checkers.formats import to_json
 from checkers.from_trace import history_from_trace
 from checkers.hierarchy import node_status
 from checkers.history import HistoryError
-from lessons.presets import list_presets, load_preset
+from lessons.presets import load_preset
 from protocols import REGISTRY
 from sim.scenario import Scenario, ScenarioError, parse_scenario
 from sim.trace import Trace
@@ -40,6 +40,7 @@ from ui.explorer_results import badge_markdown
 from ui.explorer_witness import model_name_key
 from ui.lab_verdicts import LAB_CHECK_SECONDS, focus_model
 from ui.lang import bound_t, current_lang, error_text
+from ui.preset_box import preset_box
 from ui.runner import run_json
 from ui.trace_player import trace_player
 from viz.compare import comparison_figure, comparison_table, run_numbers
@@ -59,12 +60,8 @@ def stores() -> list[str]:
 def _side_a(t) -> Scenario:
     ids = stores()
     pid = st.selectbox(t("compare.store"), ids, key=K + "a.protocol", format_func=lambda p: t(REGISTRY[p].title_key))
-    presets = {p.id: p for p in list_presets(pid)}
-    lang = current_lang()
-    pick = st.selectbox(t("compare.preset"), ["", *presets], key=K + "a.preset",
-                        format_func=lambda p: ((presets[p].meta.get("title") or {}).get(lang) or p) if p
-                        else t("compare.preset_none"))
-    return load_preset(pick).replace(meta={}) if pick else parse_scenario({"protocol": pid})
+    pick = preset_box(pid, t("compare.preset"), t("compare.preset_none"), key=K + "a.preset")
+    return load_preset(pick.id).replace(meta={}) if pick else parse_scenario({"protocol": pid})
 
 
 def _params(spec, base: dict[str, Any], prefix: str, t) -> dict[str, Any]:

@@ -25,13 +25,14 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 import streamlit as st
 
-from lessons.presets import list_presets, load_preset
+from lessons.presets import load_preset
 from protocols import REGISTRY
 from protocols.crdt_replica import values_over_time
 from protocols.crdt_types import TYPES, CrdtType
 from sim.scenario import Scenario, parse_scenario
 from sim.trace import Trace
 from ui.lang import bound_t, current_lang
+from ui.preset_box import preset_box
 from ui.runner import run_json
 from ui.trace_player import trace_player
 from viz.convergence import convergence_figure, convergence_step, value_text
@@ -75,11 +76,8 @@ def laws_table(crdt: CrdtType, bug: str | None, states: Mapping[str, Any], t: Ca
 def _choose(t) -> Scenario:
     ids = crdt_protocols()
     pid = st.selectbox(t("crdt_page.type"), ids, key=K + "type", format_func=lambda p: t(REGISTRY[p].title_key))
-    presets = {p.id: p for p in list_presets(pid)}
-    lang = current_lang()
-    pick = st.selectbox(t("crdt_page.preset"), ["", *presets], key=f"{K}preset.{pid}",
-                        format_func=lambda p: ((presets[p].meta.get("title") or {}).get(lang) or p) if p
-                        else t("crdt_page.preset_default"))
+    preset = preset_box(pid, t("crdt_page.preset"), t("crdt_page.preset_default"), key=f"{K}preset.{pid}")
+    pick = preset.id if preset else ""
     scenario = load_preset(pick) if pick else parse_scenario({"protocol": pid})
     spec = REGISTRY[pid]
     bugs = ["", *(b.id for b in spec.bugs)]

@@ -25,11 +25,12 @@ from typing import Any
 
 import streamlit as st
 
-from lessons.presets import list_presets, load_preset
+from lessons.presets import load_preset
 from protocols import REGISTRY
 from protocols.merkle_anti_entropy import repair_cost
 from sim.scenario import parse_scenario
 from ui.lang import bound_t, current_lang
+from ui.preset_box import preset_box
 from ui.runner import run_json
 from ui.trace_player import trace_player
 from viz.gossip import MAX_NODES, MAX_RUNS, MODES, merkle_tree_figure, repair_cost_figure, rounds_figure, rounds_sweep
@@ -45,14 +46,12 @@ def _sweep(ns: tuple[int, ...], seeds: int, mode: str, fanout: int) -> dict[str,
 
 def _preset_run(protocol: str, t, key: str):
     """A select box over the protocol's presets (or its default run) and the trace of the choice."""
-    presets = {p.id: p for p in list_presets(protocol)}
-    lang = current_lang()
-    pick = st.selectbox(t("gossip_page.preset"), [*presets, ""], key=key,
-                        format_func=lambda p: ((presets[p].meta.get("title") or {}).get(lang) or p) if p
-                        else t("gossip_page.preset_default"))
-    scenario = load_preset(pick) if pick else parse_scenario({"protocol": protocol})
-    if pick and (presets[pick].meta.get("description") or {}).get(lang):
-        st.caption(presets[pick].meta["description"][lang])
+    pick = preset_box(protocol, t("gossip_page.preset"), t("gossip_page.preset_default"), key=key,
+                      none_first=False)
+    scenario = load_preset(pick.id) if pick else parse_scenario({"protocol": protocol})
+    description = (pick.meta.get("description") or {}).get(current_lang()) if pick else None
+    if description:
+        st.caption(description)
     return run_json(scenario.to_json())
 
 
