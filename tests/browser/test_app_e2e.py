@@ -78,9 +78,14 @@ def state_text(page: Page) -> str:
 
 
 def select_option(page: Page, box_label: str, option: str) -> None:
-    """Pick ``option`` in the Streamlit select box labelled ``box_label`` (a react-aria combobox)."""
+    """Pick ``option`` in the Streamlit select box labelled ``box_label`` (a react-aria combobox).
+
+    Waits for the app to be idle first: a rerun still under way from the previous choice (say, a
+    new protocol type) replaces the select box and closes a list opened on the old one."""
+    wait_idle(page)
     page.get_by_role("combobox", name=box_label, exact=True).click()
     page.get_by_role("option", name=option, exact=True).click()
+    wait_idle(page)
 
 
 def url_state(url: str):
