@@ -1,0 +1,1 @@
+"""One module per exercise kind (see ``lessons.exercises``)."""

@@ -1,0 +1,17 @@
+"""Placeholder: the 'breakit' exercise kind (being written)."""
+
+
+def make(spec, seed):
+    raise NotImplementedError
+
+
+def parse_answer(question, raw):
+    raise NotImplementedError
+
+
+def grade(question, answer):
+    raise NotImplementedError
+
+
+def answer_key(question):
+    raise NotImplementedError
