@@ -16,7 +16,9 @@ the same order, with the same preset and source markers in each, and the last tw
 are understood (each on its own line; anything else is Markdown, LaTeX in ``$…$``/``$$…$$``):
 
 * ``<!-- preset: <preset id> -->`` — a link that opens that preset in the Protocol Lab;
-* ``<!-- source: <key> -->`` — a citation, rendered from ``sources[<key>]`` of ``lesson.yaml``.
+* ``<!-- source: <key> -->`` — a citation, rendered from ``sources[<key>]`` of ``lesson.yaml``;
+* ``<!-- widget: <name> -->`` — an interactive piece drawn by ``ui/widgets/<name>.py`` (its
+  ``render(key_prefix)``); the module must exist (``WIDGET_DIR``), so a typo fails the tests.
 
 ``lesson.yaml``::
 
@@ -52,6 +54,9 @@ LAST_SECTIONS = ("notice", "check")
 _SECTION = re.compile(r"^<!-- section: ([a-z0-9-]+) -->\s*$")
 _PRESET = re.compile(r"^<!-- preset: ([a-z0-9-]+) -->\s*$")
 _SOURCE = re.compile(r"^<!-- source: ([A-Za-z0-9_-]+) -->\s*$")
+_WIDGET = re.compile(r"^<!-- widget: ([a-z0-9_]+) -->\s*$")
+# Widgets are Streamlit code, so they live in ui/; the registry only checks that one exists.
+WIDGET_DIR = Path(__file__).resolve().parents[1] / "ui" / "widgets"
 
 
 class LessonError(ValueError):
@@ -60,7 +65,7 @@ class LessonError(ValueError):
 
 @dataclass(frozen=True)
 class Block:
-    """One piece of a section: ``kind`` is ``markdown`` (``text``), ``preset`` or ``source`` (``ref``)."""
+    """One piece of a section: ``kind`` is ``markdown`` (``text``), ``preset``, ``source`` or ``widget`` (``ref``)."""
 
     kind: str
     text: str = ""
@@ -144,9 +149,10 @@ def parse_sections(text: str, where: str) -> tuple[Section, ...]:
         if current is None:
             if line.strip():
                 raise LessonError(f"{where}: text before the first section marker")
-        elif (p := _PRESET.match(line)) or (s := _SOURCE.match(line)):
+        elif (p := _PRESET.match(line)) or (s := _SOURCE.match(line)) or (w := _WIDGET.match(line)):
             flush_text()
-            blocks.append(Block("preset", ref=p.group(1)) if p else Block("source", ref=s.group(1)))
+            blocks.append(Block("preset", ref=p.group(1)) if p else Block("source", ref=s.group(1)) if s
+                          else Block("widget", ref=w.group(1)))
         else:
             buffer.append(line)
         i += 1
@@ -205,6 +211,8 @@ def load_lesson(lesson_id: str) -> Lesson:
                     raise LessonError(f"{folder / (lang + '.md')}: preset '{b.ref}' is not listed in lesson.yaml")
                 if b.kind == "source" and b.ref not in sources:
                     raise LessonError(f"{folder / (lang + '.md')}: source '{b.ref}' is not in lesson.yaml")
+                if b.kind == "widget" and not (WIDGET_DIR / f"{b.ref}.py").is_file():
+                    raise LessonError(f"{folder / (lang + '.md')}: no widget ui/widgets/{b.ref}.py")
     shapes = {lang: [(sec.id, [(b.kind, b.ref) for b in sec.blocks if b.kind != "markdown"]) for sec in secs]
               for lang, secs in sections.items()}
     if shapes["en"] != shapes["zh"]:

@@ -16,6 +16,8 @@ Widget state lives under ``lessons.*``.
 
 from __future__ import annotations
 
+import importlib
+
 import streamlit as st
 
 from lessons.presets import load_preset
@@ -57,6 +59,8 @@ def _section(lesson: Lesson, section: Section, t, lang: str) -> None:
             st.markdown(block.text)
         elif block.kind == "preset":
             _preset_link(block.ref, t, lang)
+        elif block.kind == "widget":
+            importlib.import_module(f"ui.widgets.{block.ref}").render(f"lesson.{lesson.id}.{block.ref}.")
         else:
             st.caption(t("lessons_page.source", citation=lesson.sources[block.ref]))
 

@@ -1,0 +1,1 @@
+"""Interactive pieces a lesson embeds with ``<!-- widget: <name> -->`` (one module each, with ``render(key_prefix)``)."""
