@@ -15,8 +15,9 @@ deterministic: the same (exercise, seed) gives the same question, byte for byte.
 
 **Grading** never trusts the learner: ``core.grade(question, raw_answer)`` first parses the raw
 answer (``AnswerError`` for a malformed one), then asks the project's own simulator and checkers
-— a kind never stores "the right answer" as data. ``answer_key(question)`` gives one correct
-answer, which the tests feed back through ``grade`` to prove key and grader agree.
+— what a record or a YAML file claims is never believed. ``answer_key(question)`` gives one
+correct answer (computed, or for ``break`` a schedule kept in the YAML), which the tests feed
+back through ``grade`` to prove key and grader agree.
 
 Kinds (``lessons/exercises/kinds/<kind>.py``), each a module with
 ``make(spec, seed) -> Question``, ``parse_answer(question, raw) -> answer``,
