@@ -9,7 +9,9 @@ message and the first lesson). A ``preset`` block becomes a page link to the Lab
 preset as a share link (``ui.share.encode``), so the Lab opens exactly that run; a ``source``
 block becomes a citation line. The ``check`` section renders the self-check questions of
 ``lesson.yaml``: one radio per question (nothing pre-selected) and a button that marks each
-answer right or wrong with its explanation — the answer key never reaches the page before.
+answer right or wrong with its explanation — the answer key never reaches the page before —
+followed by a link to the topic's graded exercises (``?topic=<lesson id>`` on the Exercises
+page). A ``widget`` block imports ``ui.widgets.<name>`` and calls its ``render``.
 
 Widget state lives under ``lessons.*``.
 """
@@ -20,6 +22,7 @@ import importlib
 
 import streamlit as st
 
+from lessons.exercises.core import exercises_of
 from lessons.presets import load_preset
 from lessons.registry import Lesson, LessonError, Section, list_lessons
 from ui import share
@@ -83,6 +86,14 @@ def _self_check(lesson: Lesson, t, lang: str) -> None:
         st.markdown(t("lessons_page.score", right=right, total=len(lesson.self_check)))
 
 
+def _exercises_link(lesson: Lesson, t, lang: str) -> None:
+    """After the self-check: the graded exercises of this lesson's topic, if it has any."""
+    count = len(exercises_of(lesson.id))
+    if count:
+        st.page_link(page_file("exercises"), label=t("lessons_page.exercises", n=count), icon=":material/quiz:",
+                     query_params={"lang": lang, "topic": lesson.id})
+
+
 def lessons_page() -> None:
     t = bound_t()
     lang = current_lang()
@@ -101,5 +112,6 @@ def lessons_page() -> None:
         if section.id == "check":
             st.header(section.heading)
             _self_check(lesson, t, lang)
+            _exercises_link(lesson, t, lang)
         else:
             _section(lesson, section, t, lang)
