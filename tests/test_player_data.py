@@ -167,6 +167,24 @@ def test_captions_are_clamped_sorted_and_fall_back_to_english():
     assert player_payload(tr, translator("en"))["meta"]["captions"] == []  # no meta: no captions
 
 
+def test_tour_focus_is_aligned_with_the_captions_even_when_clamped_or_dropped():
+    """``meta.tour`` has one entry per shown caption, for the step it is shown at (tests/test_tour_highlight.py
+    checks what each entry holds); the halo's colour and legend label travel with it."""
+    tr = _trace()
+    meta = {"captions": [{"step": 10_000, "en": "late"}, {"step": 2, "en": "two"}, {"step": 1, "zh": ""},
+                         {"step": 0, "en": "zero", "highlight": {"nodes": ["n2"]}}]}
+    tr2 = run(tr.scenario.replace(meta=meta))
+    p = player_payload(tr2, translator("en"))["meta"]
+    assert [k for k, _ in p["captions"]] == [0, 2, tr2.n_steps - 1]
+    assert len(p["tour"]) == 3
+    assert p["tour"][0] == [[tr2.nodes.index("n2")], [], [], 0]  # nodes only: the whole lane, no arrow
+    last = tr2.n_steps - 1
+    assert p["tour"][2][2] == [last] and p["tour"][2][3] == last
+    step2 = {int(e.msg_id[1:]) for e in tr2.events_of_step(2) if e.kind in ("send", "deliver", "drop", "duplicate")}
+    assert set(p["tour"][1][1]) == step2 and step2
+    assert p["colors"]["highlight"] and p["labels"]["tour_focus"] == catalog("en")["tour.focus"]
+
+
 def test_roles_group_nodes_with_declared_field_order_and_timers_last():
     tr = _preset_trace(participants=8)
     p = player_payload(tr, translator("zh"))

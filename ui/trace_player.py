@@ -17,7 +17,11 @@ changes, so ``data`` holds the payload plus two small keys that change only on p
 
 Teaching aids ride in the same payload and work without the server: the preset's step
 captions in the page language (shown under the diagram, with previous/next-caption
-buttons), a legend, and the state panel as one table per role. For consensus protocols
+buttons and a Tour button that advances by itself), a legend, and the state panel as one table
+per role. While the cursor is on a captioned step the diagram highlights what the caption is
+about (``meta.tour``: by default the step's own messages and nodes, or the caption's
+``highlight: {nodes, steps}``; computed from the trace by ``viz.player_data.caption_highlight``)
+with a halo under the arrows and a band on the lanes, and dims the rest slightly. For consensus protocols
 (``ProtocolSpec.replica_view``) each lane header shows the node's *live* role and epoch at
 the cursor ("★ s2 / leader · Term 3"), and a lane is tinted while its node leads or stands
 for election. While the cursor is inside an invariant violation episode

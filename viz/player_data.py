@@ -44,6 +44,15 @@ already translated with ``t`` — the JavaScript holds no prose. Two more pieces
               crash wipes (not in the node's ``durable_fields()``), shown as lost while down.
 ``captions``  ``[[step, text], ...]`` of the scenario's ``meta.captions`` in the payload's
               language (English when a caption lacks it), sorted by step, clamped to the run.
+``tour``      one entry per caption (same order): what the diagram highlights while the cursor
+              is *on* that captioned step, ``[[lanes], [message numbers], [steps], since]``
+              (``caption_highlight``). By default the step's own events: their nodes' lanes,
+              the arrow of every message sent, delivered or dropped there, and for a fault the
+              lanes it hits (a partition's or heal's cut). A caption may name its focus instead,
+              ``highlight: {nodes: [...], steps: [...]}``: the named nodes' lanes plus the events
+              of the named steps, the lane segments then starting at the earliest named step
+              (at step 0 when only nodes are named). Exact, from the trace; computed here so
+              the player draws halos without knowing any protocol.
 ``live``      consensus protocols only (``ProtocolSpec.replica_view``), else ``None``: each lane's
               *live* role and epoch (Raft's term, a Paxos ballot) as change points, so the lane
               headers can say "s2 · leader · Term 3" at any cursor. ``{"epoch": translated epoch
@@ -66,7 +75,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 
 import pandas as pd
 
@@ -83,7 +92,7 @@ SNAPSHOT_EVERY = 32  # the player's own snapshot interval (shipped in meta), not
 
 # The palette entries the player reads (viz/style.py decides their colours).
 PLAYER_COLOURS = ("lane", "lane_down", "send", "deliver", "drop", "duplicate", "inflight", "timer", "crash", "restart",
-                  "invoke", "return", "note", "violation", "partition", "cursor", "current", "ok", "bad")
+                  "invoke", "return", "note", "violation", "partition", "cursor", "current", "ok", "bad", "highlight")
 
 Translate = Callable[..., str]
 
@@ -206,6 +215,7 @@ def _labels(t: Translate) -> dict[str, Any]:
             "lg_leader", "lg_involved", "lg_anomaly", "anomaly_core", "anomaly_culprit", "anomaly_open",
             "anomaly_heading")
     out: dict[str, Any] = {k: t(f"player.{k}") for k in keys}
+    out["tour_focus"], out["tour_focus_hint"] = t("tour.focus"), t("tour.focus_hint")  # the tour's halo (legend)
     out["kind"] = [t(f"player.kind.{k}") for k in EVENT_KINDS]
     out["cause_names"] = [t(f"player.cause.{c}") for c in CAUSES]
     out["reason"] = [""] + [t(f"player.reason.{r}") for r in REASONS[1:]]
@@ -341,17 +351,92 @@ def _violations(trace: Trace, t: Translate) -> list[list[Any]]:
     return out
 
 
-def _captions(meta: Mapping[str, Any], lang: str, n_steps: int) -> list[list[Any]]:
-    """``[[step, text], ...]`` in ``lang`` (English fallback), sorted by step, one per step."""
-    by_step: dict[int, str] = {}
+def _caption_entries(meta: Mapping[str, Any], lang: str, n_steps: int) -> dict[int, tuple[str, Mapping[str, Any]]]:
+    """``{shown step: (text in lang, the caption)}``: English fallback, clamped, one per step."""
+    by_step: dict[int, tuple[str, Mapping[str, Any]]] = {}
     for c in meta.get("captions", ()) or ():
         if not isinstance(c, Mapping) or not isinstance(c.get("step"), int) or isinstance(c.get("step"), bool):
             continue
         text = c.get(lang) or c.get("en")
         if isinstance(text, str) and text.strip():
             step = max(0, min(n_steps - 1, c["step"]))
-            by_step[step] = text.strip()  # a later entry for the same step wins, as in caption_at
-    return [[k, by_step[k]] for k in sorted(by_step)]
+            by_step[step] = (text.strip(), c)  # a later entry for the same step wins, as in caption_at
+    return by_step
+
+
+def _captions(meta: Mapping[str, Any], lang: str, n_steps: int) -> list[list[Any]]:
+    """``[[step, text], ...]`` in ``lang`` (English fallback), sorted by step, one per step."""
+    by_step = _caption_entries(meta, lang, n_steps)
+    return [[k, by_step[k][0]] for k in sorted(by_step)]
+
+
+class Highlight(NamedTuple):
+    """What the diagram emphasises while the cursor is on a captioned step (module doc, ``tour``)."""
+
+    lanes: tuple[int, ...]  # lane indices (trace.nodes order)
+    msgs: tuple[int, ...]  # message numbers: ``m12`` -> 12 (one arrow per message copy)
+    steps: tuple[int, ...]  # steps whose event marks are emphasised
+    since: int  # lane segments run from this step to the captioned step
+
+
+def _cut_nodes(trace: Trace, step: int) -> set[str]:
+    """The nodes of the links a partition cuts (or a heal restores) at ``step``."""
+    out: set[str] = set()
+    for iv in trace.partition_intervals():
+        if iv.start == step or iv.end == step:
+            for link in iv.what:
+                out.update(link)
+    return out
+
+
+def step_highlight(trace: Trace, step: int) -> tuple[set[str], set[int]]:
+    """``(nodes, message numbers)`` of the events of ``step``: each event's node (a lane mark), the
+    message of a send / duplicate / deliver / drop (an arrow), a partition's or heal's cut nodes."""
+    nodes: set[str] = set()
+    msgs: set[int] = set()
+    for e in trace.events_of_step(step):
+        if e.node:
+            nodes.add(e.node)
+        if e.kind in ("send", "duplicate", "deliver", "drop") and _num(e.msg_id) >= 0:
+            msgs.add(_num(e.msg_id))
+        if e.kind in ("partition", "heal"):
+            nodes |= _cut_nodes(trace, step)
+    return nodes, msgs
+
+
+def caption_highlight(trace: Trace, caption: Mapping[str, Any], step: int | None = None) -> Highlight:
+    """The highlight of ``caption`` shown at ``step`` (default: its own step, clamped to the run).
+
+    Lenient (a shared or uploaded scenario may carry anything): unknown nodes and steps outside
+    ``0..step`` are ignored here; ``lessons.presets.validate_captions`` rejects them in presets."""
+    if step is None:
+        step = max(0, min(trace.n_steps - 1, int(caption.get("step", 0))))
+    lanes = {n: i for i, n in enumerate(trace.nodes)}
+    explicit = caption.get("highlight")
+    if isinstance(explicit, Mapping):
+        named = [n for n in explicit.get("nodes") or () if isinstance(n, str) and n in lanes]
+        steps = sorted({s for s in explicit.get("steps") or ()
+                        if isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= step})
+        since = steps[0] if steps else 0
+    else:
+        named, steps, since = [], [step], step
+    nodes, msgs = set(named), set()
+    for s in steps:
+        n, m = step_highlight(trace, s)
+        nodes |= n
+        msgs |= m
+    return Highlight(lanes=tuple(sorted(lanes[n] for n in nodes if n in lanes)), msgs=tuple(sorted(msgs)),
+                     steps=tuple(steps), since=since)
+
+
+def _tour(trace: Trace, meta: Mapping[str, Any], lang: str) -> list[list[Any]]:
+    """``[[lanes], [msgs], [steps], since]`` per caption, aligned with ``_captions`` (module doc)."""
+    by_step = _caption_entries(meta, lang, trace.n_steps)
+    out = []
+    for k in sorted(by_step):
+        h = caption_highlight(trace, by_step[k][1], k)
+        out.append([list(h.lanes), list(h.msgs), list(h.steps), h.since])
+    return out
 
 
 def _lang_of(t: Translate) -> str:
@@ -403,6 +488,7 @@ def player_payload(trace: Trace, t: Translate, lang: str | None = None) -> dict[
         "snapshot_every": SNAPSHOT_EVERY,
         "roles": roles,
         "captions": _captions(trace.scenario.meta or {}, lang, trace.n_steps),
+        "tour": _tour(trace, trace.scenario.meta or {}, lang),
         "live": _live_roles(trace, changes, t),
         "violations": _violations(trace, t),
         "colors": _palette(),

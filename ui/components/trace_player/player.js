@@ -29,6 +29,13 @@
 //   glyph (or to the right edge while it has no reply at the cursor); the text is the spans' tooltip and
 //   is shown once under the invariant badges (.tp-anomaly-text). New marks re-invoke us with the same
 //   fingerprint: setMarks + render, nothing else is rebuilt. null removes them.
+// - Tour focus (meta.tour, one entry per caption, computed in Python from the trace): while the cursor is
+//   ON a captioned step (by the tour, the caption buttons, the keys or the slider alike) the diagram
+//   highlights what the caption is about: a translucent halo under each named message's arrow
+//   (.tp-hl-msg[data-mid]), a rounded band on each named lane from `since` to the cursor (.tp-hl-lane),
+//   a ring round the lane marks of the named steps (.tp-hl-mark), and everything else dimmed slightly
+//   (svg.tp-hl-on). Halos ignore the pointer, so clicks and tooltips reach the arrows; they go on any
+//   step without a caption. Colours: palette "highlight" + "cursor", system colours in forced-colors mode.
 
 const PX_STEP = 40, LANE_MIN = 64, MIN_H = 280, TOP = 24, AXIS = 22, GUTTER = 84, GUTTER_MAX = 190, LONG = 64, REPORT_MS = 600, TOUR_MS = 6000;
 const VC_LINE = 11; // px between stacked vector-clock labels (10 px text)
@@ -229,6 +236,8 @@ function legendHtml(L, C, K, D) {
     leader ? item(sw(`<rect x="1" y="${y - 5}" width="${W - 2}" height="10" fill="${leader[2]}" opacity="0.35"/><text x="${W / 2}" y="${y}" text-anchor="middle" dominant-baseline="central" style="fill:${leader[2]};font-size:13px">★</text>`), L.lg_leader) : "",
     D && D.viol.length
       ? item(sw(`<rect x="2" y="3" width="${W - 4}" height="${H - 6}" rx="3" fill="${C.bad}" fill-opacity="0.12" stroke="${C.bad}" stroke-width="2"/>`), L.lg_involved) : "",
+    D && D.meta.tour && D.meta.tour.length
+      ? item(sw(`<line class="tp-lg-hl" x1="4" y1="${y}" x2="${W - 4}" y2="${y}"/><line x1="4" y1="${y}" x2="${W - 4}" y2="${y}" stroke="${C.deliver}" stroke-width="2"/>`), L.tour_focus, L.tour_focus_hint) : "",
     // shown only while there are anomaly marks (setMarks toggles it)
     `<span class="tp-lg-item tp-lg-anomaly" hidden>${sw(`<rect class="tp-anomaly tp-anomaly-culprit" x="2" y="${y - 6}" width="${W - 4}" height="12" rx="3"/>`)}<span>${esc(L.lg_anomaly || "anomaly")}</span></span>`,
   ].join("");
@@ -273,6 +282,16 @@ function initPlayer(root, D, api) {
   capRow.setAttribute("aria-label", L.captions);
   capPrev.textContent = L.prev_caption_text; capPrev.title = L.prev_caption; capPrev.setAttribute("aria-label", L.prev_caption);
   capNext.textContent = L.next_caption_text; capNext.title = L.next_caption; capNext.setAttribute("aria-label", L.next_caption);
+  // the tour's focus per caption: [[lanes], [message numbers], [steps], since] (viz.player_data.caption_highlight)
+  const focus = (D.meta.tour || []).map(([lanes, msgs, steps, since]) =>
+    ({ lanes: new Set(lanes), msgs: new Set(msgs), steps: new Set(steps), since }));
+  // The focus shown at cursor c: only ON a captioned step (between captions the caption text stays, the halo goes).
+  const focusAt = (c) => {
+    const i = upperBound(capSteps, c) - 1;
+    return i >= 0 && capSteps[i] === c && focus[i] ? { i, f: focus[i] } : null;
+  };
+  root.style.setProperty("--tp-hl", C.highlight || "rgba(240,228,66,0.85)");
+  root.style.setProperty("--tp-hl-edge", C.cursor || "#E69F00");
   const capTour = $(".tp-tour");
   capTour.title = L.tour; capTour.setAttribute("aria-label", L.tour); capTour.textContent = L.tour_text;
   $(".tp-legend").innerHTML = legendHtml(L, C, D.kindCode, D);
@@ -345,6 +364,7 @@ function initPlayer(root, D, api) {
       return n <= 1 ? 0 : ((i - f) / (n - 1) - 0.5) * 0.7;
     };
     const out = [];
+    const F = focusAt(c), H = F ? F.f : null; // the tour's focus at this step, if the cursor is on a caption
     // partition bands (past part only)
     for (const [from, to, cut] of D.bands) {
       if (from > hi) continue;
@@ -384,6 +404,14 @@ function initPlayer(root, D, api) {
       if (from > hi) continue;
       out.push(`<rect class="tp-involved-lane" data-lane="${l}" x="${X(from, -0.5)}" y="${Y(l) - LANE_H / 2 + 3}" width="${(hi - from + 1) * PX_STEP}" height="${LANE_H - 6}" fill="${C.bad}" stroke="${C.bad}"><title>${esc(vs.map((v) => fmt(L.violation_lane, { label: v.label })).join("\n"))}</title></rect>`);
     }
+    // tour focus: a band on each focused lane from `since` to the cursor (under the down marks and arrows)
+    if (H) {
+      const from = Math.max(a, H.since);
+      for (const l of H.lanes) {
+        if (from > hi) break;
+        out.push(`<rect class="tp-hl tp-hl-lane" data-lane="${l}" x="${X(from, -0.5) + 2}" y="${Y(l) - 12}" width="${(hi - from + 1) * PX_STEP - 4}" height="24" rx="12"/>`);
+      }
+    }
     for (const [l, from, to] of D.down) {
       if (from > hi) continue;
       const end = to < 0 || to > hi ? hi : to;
@@ -404,7 +432,12 @@ function initPlayer(root, D, api) {
       }
     }
     // messages: rows sorted by start step; binary search from a - LONG, plus the few long ones
-    const drawn = new Set(), inflightLabels = new Map();
+    const drawn = new Set(), inflightLabels = new Map(), halos = [], haloAt = out.length;
+    const halo = (j, x1, y1, x2, y2) => { // under the arrow (spliced in at haloAt), never in the pointer's way
+      if (!H || !H.msgs.has(D.mMid[j])) return "";
+      halos.push(`<line class="tp-hl tp-hl-msg" data-mid="m${D.mMid[j]}" data-m="${j}" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}"/>`);
+      return " tp-hl-target";
+    };
     const lo = lowerBound(D.mSs, a - LONG, 0, D.mSs.length);
     const one = (j) => {
       if (drawn.has(j) || D.mSs[j] > hi) return;
@@ -417,19 +450,21 @@ function initPlayer(root, D, api) {
         const x2 = X(D.mEs[j], sub(D.mE[j]));
         if (D.mEnd[j] === 2) { // dropped: stop 60% of the way and end in a cross
           const xm = x1 + (x2 - x1) * 0.6 + (x2 === x1 ? 12 : 0), ym = y1 + (y2 - y1) * 0.6;
+          const hl = halo(j, x1, y1, xm, ym);
           out.push(`<line class="tp-hit" data-ev="${ev}" data-m="${j}" x1="${x1}" y1="${y1}" x2="${xm}" y2="${ym}"/>`);
-          out.push(`<line class="tp-arrow tp-dropped" data-ev="${ev}" x1="${x1}" y1="${y1}" x2="${xm}" y2="${ym}" stroke="${C.drop}"/>`);
-          out.push(`<text class="tp-x" data-ev="${ev}" data-m="${j}" x="${xm}" y="${ym}" text-anchor="middle" dominant-baseline="central" style="fill:${C.drop};font-size:18px;font-weight:700">✕</text>`);
+          out.push(`<line class="tp-arrow tp-dropped${hl}" data-ev="${ev}" x1="${x1}" y1="${y1}" x2="${xm}" y2="${ym}" stroke="${C.drop}"/>`);
+          out.push(`<text class="tp-x${hl}" data-ev="${ev}" data-m="${j}" x="${xm}" y="${ym}" text-anchor="middle" dominant-baseline="central" style="fill:${C.drop};font-size:18px;font-weight:700">✕</text>`);
         } else {
           const bad = D.mEnd[j] === 1 ? breaking.get(D.mMid[j]) : undefined;
           const color = bad ? C.violation : D.mDup[j] ? C.duplicate : C.deliver;
+          const hl = halo(j, x1, y1, x2, y2);
           out.push(`<line class="tp-hit" data-ev="${ev}" data-m="${j}" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}"/>`);
-          out.push(`<line class="tp-arrow${bad ? " tp-breaking" : ""}" data-ev="${ev}"${bad ? ` data-mid="m${D.mMid[j]}"` : ""} x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${color}" marker-end="url(#${bad ? "tp-ah-bad" : "tp-ah"})"${D.mDup[j] ? ' stroke-dasharray="1 3" stroke-linecap="round"' : ""}>${bad ? `<title>${esc(fmt(L.violation_msg, { label: bad.label }))}</title>` : ""}</line>`);
+          out.push(`<line class="tp-arrow${bad ? " tp-breaking" : ""}${hl}" data-ev="${ev}"${bad ? ` data-mid="m${D.mMid[j]}"` : ""} x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${color}" marker-end="url(#${bad ? "tp-ah-bad" : "tp-ah"})"${D.mDup[j] ? ' stroke-dasharray="1 3" stroke-linecap="round"' : ""}>${bad ? `<title>${esc(fmt(L.violation_msg, { label: bad.label }))}</title>` : ""}</line>`);
           if (D.mDup[j]) out.push(`<text x="${(x1 + x2) / 2 + 3}" y="${(y1 + y2) / 2 - 4}" style="fill:${C.duplicate};font-size:12px;font-weight:600">2×</text>`);
         }
       } else { // in flight at the cursor: dashed, ending at the cursor column on the destination lane
         const x2 = X(c, 0.48), pend = P.manual && c === last && pendingIds.has(id);
-        const cls = "tp-arrow tp-inflight" + (pend ? " tp-pending-arrow" : "");
+        const cls = "tp-arrow tp-inflight" + (pend ? " tp-pending-arrow" : "") + halo(j, x1, y1, x2, y2);
         out.push(`<line class="tp-hit" data-ev="${ev}" data-m="${j}"${pend ? ` data-pid="${id}"` : ""} x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}"/>`);
         out.push(`<line class="${cls}" data-ev="${ev}"${pend ? ` data-pid="${id}"` : ""} x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${C.inflight}" marker-end="url(#tp-ah-open)"/>`);
         // one label per destination lane ("m12 +6" when several converge), or they overprint each other
@@ -439,17 +474,23 @@ function initPlayer(root, D, api) {
     };
     for (let j = lo; j < D.mSs.length && D.mSs[j] <= hi; j++) one(j);
     for (const j of D.longMsgs) one(j);
+    if (halos.length) out.splice(haloAt, 0, ...halos);
     for (const { x, y, ids } of inflightLabels.values()) {
       const text = ids.length > 1 ? ids[0] + " +" + (ids.length - 1) : ids[0];
       out.push(`<text x="${x - 4}" y="${y - 8}" text-anchor="end" style="fill:${C.inflight};font-size:12px;font-weight:600"><title>${esc(L.in_flight + ": " + ids.join(", "))}</title>${esc(text)}</text>`);
     }
     // markers for non-message events of the visible past
     const e0 = D.sFirst[a], e1 = hi + 1 < D.nSteps ? D.sFirst[hi + 1] : D.nEvents, K = D.kindCode;
-    const clockLabels = [], nth = new Int32Array(D.nLanes); let nthStep = -1;
+    const clockLabels = [], nth = new Int32Array(D.nLanes), nthMark = new Set(); let nthStep = -1;
     for (let i = e0; i < e1; i++) {
       const k = D.eKind[i], lane = D.eLane[i], s = D.eStep[i], cur = s === c ? " tp-cur" : "";
       const x = X(s, sub(i)), y = lane >= 0 && k !== K.violation ? Y(lane) : TOP / 2;
-      const attrs = `class="tp-mark${k === K.violation ? " tp-viol-mark" : ""}${cur}" data-ev="${i}"`;
+      const focused = H && lane >= 0 && H.steps.has(s) && H.lanes.has(lane) && k !== K.violation;
+      const attrs = `class="tp-mark${k === K.violation ? " tp-viol-mark" : ""}${cur}${focused ? " tp-hl-target" : ""}" data-ev="${i}"`;
+      if (focused && !nthMark.has(lane + ":" + s)) { // one ring per lane and step, round all its marks
+        nthMark.add(lane + ":" + s);
+        out.push(`<rect class="tp-hl tp-hl-mark" data-lane="${lane}" data-step="${s}" x="${X(s, -0.45)}" y="${y - 11}" width="${PX_STEP * 0.9}" height="22" rx="11"/>`);
+      }
       const m = markSvg(k, K, C, x, y, attrs, cur);
       if (P.showClocks && lane >= 0 && D.eLam[i] >= 0) {
         // The k-th clocked event of a lane in a step: sides alternate (starting on the other side in the
@@ -474,6 +515,8 @@ function initPlayer(root, D, api) {
     const downNow = downAt(c);
     const names = D.meta.lanes.map((ln, l) => laneHead(ln, l, Y(l), downNow.has(l), involved.get(l), liveAt(D, l, c))).join("");
     svg.innerHTML = defs + names + axis.join("") + `<g clip-path="url(#tp-clip)">` + out.join("") + "</g>";
+    svg.classList.toggle("tp-hl-on", !!H);
+    if (H) svg.dataset.focus = String(capSteps[F.i]); else delete svg.dataset.focus;
   }
 
   // The tooltip of a marked operation: its role, its request and reply (or "no reply yet"), the text.
