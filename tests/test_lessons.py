@@ -9,6 +9,7 @@ import shutil
 import pytest
 
 import lessons.registry as registry
+from lessons.exercises.core import exercises_of
 from lessons.presets import load_preset
 from lessons.registry import LAST_SECTIONS, LessonError, list_lessons, load_lesson
 from sim.engine import run
@@ -117,5 +118,11 @@ def test_every_lesson_renders_in_both_languages(lesson_id, lang):
     at = open_page("pages/lessons.py", lang, lesson=lesson_id)
     assert [h.value for h in at.header] == [s.heading for s in lesson.sections[lang]]
     links = [b.ref for s in lesson.sections[lang] for b in s.blocks if b.kind == "preset"]
-    assert len(at.get("page_link")) == len(links)
+    exercises = len(exercises_of(lesson_id))
+    page_links = [p.proto for p in at.get("page_link")]
+    assert len([p for p in page_links if p.page == "lab"]) >= len(links)  # widgets may add Lab links of their own
+    # every lesson topic has graded exercises, linked once after the self-check
+    assert exercises >= 5
+    assert [(p.label, p.query_string) for p in page_links if p.page == "exercises"] == [
+        (translate(lang, "lessons_page.exercises", n=exercises), f"lang={lang}&topic={lesson_id}")]
     assert len([r for r in at.radio if r.key.startswith(f"lessons.{lesson_id}.q")]) == len(lesson.self_check)
