@@ -12,6 +12,7 @@ from protocols import REGISTRY
 from sim.edit import apply_controls, default_scenario
 from ui.clocks_view import (SOURCES, TEXTBOOK, cone_counts, event_label, explain, order_table, preset_choices,
                             scenario_for)
+from ui.export import export_buttons
 from ui.frame import require_app_frame
 from ui.lang import bound_t, current_lang
 from ui.runner import run_json
@@ -75,9 +76,9 @@ mode = st.segmented_control(t("clocks.labels"), LABEL_MODES, key="clocks.labels"
 picked = selected_event_indices(ss.get("clocks.chart") or {})
 if picked and picked[0] in by_i and picked[0] != ss.get("clocks.last_click"):
     ss["clocks.last_click"] = ss["clocks.pick_a"] = picked[0]  # a new click on the diagram
-st.plotly_chart(clock_figure(events, trace.nodes, t, labels=mode, selected=ss["clocks.pick_a"],
-                             second=ss["clocks.pick_b"]),
-                key="clocks.chart", on_select="rerun", selection_mode="points", config={"displayModeBar": False})
+fig = clock_figure(events, trace.nodes, t, labels=mode, selected=ss["clocks.pick_a"], second=ss["clocks.pick_b"])
+st.plotly_chart(fig, key="clocks.chart", on_select="rerun", selection_mode="points", config={"displayModeBar": False})
+export_buttons(fig, f"clocks-{source}", "clocks.export")
 
 labels = {i: event_label(e, t) for i, e in by_i.items()}
 c1, c2 = st.columns(2)

@@ -1,12 +1,13 @@
-"""Placeholder page (being written)."""
+"""Scenario library: every preset of every protocol, searchable, each a link that opens the Lab at
+its start, at a step of its tour, or at its end — for instructors.
+
+Thin page: everything is in ``ui.library_view`` over ``lessons.library``.
+"""
 
 from __future__ import annotations
 
-import streamlit as st
-
 from ui.frame import require_app_frame
-from ui.lang import bound_t
+from ui.library_view import library_page
 
 require_app_frame()
-t = bound_t()
-st.title(t("core.nav.library"))
+library_page()

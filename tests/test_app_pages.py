@@ -131,8 +131,11 @@ def test_lab_offers_trace_and_scenario_downloads():
     """The labels only: the files themselves are checked in the browser (test_download_trace_is_valid_trace_json)
     and the upload path in test_bad_input (test_good_trace_upload_in_app_says_it_matches)."""
     at = _lab()
-    names = [d.proto.label for d in at.get("download_button")]
+    buttons = at.get("download_button")
+    names = [d.proto.label for d in buttons if "-lab.dl." in d.proto.id]
     assert names == [translate("en", k) for k in ("lab.io.export_trace", "lab.io.export_scenario", "lab.io.export_yaml")]
+    # and the diagram's own export (tests/test_export.py checks its contents)
+    assert [d.proto.label for d in buttons if d.proto.id.endswith("-lab.export.html")] == [translate("en", "export.html")]
 
 
 def test_clocks_select_two_events_explains_relation():

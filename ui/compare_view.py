@@ -9,7 +9,7 @@ are the same and only the store differs. Each side is run (cached, ``ui.runner``
 own trace player (one above the other: side by side their state tables would not fit), and its client history checked against every model (``ui.check_runner``:
 bounded, cached per history); what it claims sits above its verdict map. Below, the numbers of
 ``viz.compare`` side by side, and one figure holding both histories and the table, exported
-as a self-contained HTML file.
+(``ui.export``) as PNG, SVG or a self-contained HTML file.
 
 Widget state lives under ``compare.*`` in the session. The page's URL always carries the pair
 shown (``?a=<run A>&b=<run B>``, each packed by ``ui.share.encode``), so copying it shares the
@@ -38,6 +38,7 @@ from ui import share
 from ui.check_runner import run_checks
 from ui.explorer_results import badge_markdown
 from ui.explorer_witness import model_name_key
+from ui.export import export_buttons
 from ui.lab_verdicts import LAB_CHECK_SECONDS, focus_model
 from ui.lang import bound_t, current_lang, error_text
 from ui.preset_box import preset_box
@@ -222,6 +223,4 @@ def compare_page() -> None:
     sides = [(t("compare.side_title", side=s, store=t(REGISTRY[tr.scenario.protocol].title_key),
                 model=t(model_name_key(r[2]))), r[0], r[1].get(r[2]))
              for s, tr, r in zip("AB", traces, results)]
-    fig = comparison_figure(sides, table, t)
-    st.download_button(t("compare.export"), fig.to_html(include_plotlyjs=True, full_html=True),
-                       file_name="comparison.html", mime="text/html", key=K + "export", on_click="ignore")
+    export_buttons(comparison_figure(sides, table, t), "comparison", K + "export", html_label=t("compare.export"))

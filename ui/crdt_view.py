@@ -31,6 +31,7 @@ from protocols.crdt_replica import values_over_time
 from protocols.crdt_types import TYPES, CrdtType
 from sim.scenario import Scenario, parse_scenario
 from sim.trace import Trace
+from ui.export import export_buttons
 from ui.lang import bound_t, current_lang
 from ui.preset_box import preset_box
 from ui.runner import run_json
@@ -100,7 +101,9 @@ def crdt_page() -> None:
     st.subheader(t("crdt_page.convergence"))
     last = trace.n_steps - 1
     series = values_over_time(trace)
-    st.plotly_chart(convergence_figure(series, last, t), key=K + "figure", config={"displayModeBar": False})
+    fig = convergence_figure(series, last, t)
+    st.plotly_chart(fig, key=K + "figure", config={"displayModeBar": False})
+    export_buttons(fig, f"{scenario.protocol}-convergence", K + "export")
     at = convergence_step(series, last)
     finals = sorted({value_text(points[-1][1]) for points in series.values() if points})
     if at is not None:

@@ -33,6 +33,7 @@ from checkers.verdict import MODELS, Verdict
 from ui.check_runner import clear_cancel, run_checks
 from ui.deadline import DEFAULT_SECONDS, MAX_SECONDS, MIN_SECONDS, clamp_seconds
 from ui.explorer_witness import BADGE_STYLE, badge, highlight_ids, model_name_key, witness_lines
+from ui.export import export_buttons
 from ui.lang import error_text, md_escape
 from viz.hierarchy_map import hierarchy_figure
 from viz.history_timeline import timeline_figure
@@ -86,8 +87,9 @@ def show_verdicts(history: History, history_json: str, t: Callable[..., str], co
     model = _chosen_model(verdicts, t)
     st.markdown(f"**{t('explorer.results.timeline')}**")
     verdict = verdicts.get(model)
-    st.plotly_chart(timeline_figure(history, verdict, t, highlight=highlight_ids(verdict)),
-                    key="explorer.timeline", config={"displayModeBar": False})
+    timeline = timeline_figure(history, verdict, t, highlight=highlight_ids(verdict))
+    st.plotly_chart(timeline, key="explorer.timeline", config={"displayModeBar": False})
+    export_buttons(timeline, f"history-{model}", "explorer.export")
     left, right = st.columns([2, 1])
     with left:
         st.markdown(f"**{t('explorer.results.map')}**")

@@ -29,6 +29,7 @@ from lessons.presets import load_preset
 from protocols import REGISTRY
 from protocols.merkle_anti_entropy import repair_cost
 from sim.scenario import parse_scenario
+from ui.export import export_buttons
 from ui.lang import bound_t, current_lang
 from ui.preset_box import preset_box
 from ui.runner import run_json
@@ -70,7 +71,9 @@ def _dissemination(t) -> None:
     else:
         with st.spinner(t("gossip_page.running", runs=len(modes) * len(sizes) * seeds)):
             sweeps = [_sweep(tuple(sorted(sizes)), seeds, m, int(fanout)) for m in modes]
-        st.plotly_chart(rounds_figure(sweeps, t), key=K + "rounds", config={"displayModeBar": False})
+        fig = rounds_figure(sweeps, t)
+        st.plotly_chart(fig, key=K + "rounds", config={"displayModeBar": False})
+        export_buttons(fig, "gossip-rounds", K + "export.rounds")
         st.caption(t("gossip_page.rounds_help", max_runs=MAX_RUNS, max_nodes=MAX_NODES))
     st.subheader(t("gossip_page.one_run"))
     trace = _preset_run("gossip", t, K + "preset.gossip")
@@ -87,10 +90,11 @@ def _merkle(t) -> None:
     states = trace.states_at(step)
     names = list(trace.nodes[:2])
     params = REGISTRY["merkle-anti-entropy"].resolve_params(dict(trace.scenario.params))
-    st.plotly_chart(merkle_tree_figure(states[names[0]].get("store") or {}, states[names[1]].get("store") or {},
-                                       params, t, names=(names[0], names[1]),
-                                       keys_only=trace.scenario.bug == "hash-ignores-values"),
-                    key=K + "tree", config={"displayModeBar": False})
+    tree = merkle_tree_figure(states[names[0]].get("store") or {}, states[names[1]].get("store") or {},
+                              params, t, names=(names[0], names[1]),
+                              keys_only=trace.scenario.bug == "hash-ignores-values")
+    st.plotly_chart(tree, key=K + "tree", config={"displayModeBar": False})
+    export_buttons(tree, f"merkle-tree-step{step}", K + "export.tree")
     cost = repair_cost(trace)
     if cost["sessions"]:
         st.plotly_chart(repair_cost_figure(cost, t), key=K + "cost", config={"displayModeBar": False})
