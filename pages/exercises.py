@@ -1,12 +1,14 @@
-"""Placeholder page (being written)."""
+"""Exercises: auto-graded questions per topic, a learner's own copy of each, share links and
+assignments (``?exercise=<id>&seed=<n>``, ``?assignment=<id>``, ``?assign=<code>``).
+
+Thin page: everything is in ``ui.exercise_view`` (forms in ``ui.exercise_forms``); the questions
+and their grading live in ``lessons.exercises``.
+"""
 
 from __future__ import annotations
 
-import streamlit as st
-
+from ui.exercise_view import exercises_page
 from ui.frame import require_app_frame
-from ui.lang import bound_t
 
 require_app_frame()
-t = bound_t()
-st.title(t("core.nav.exercises"))
+exercises_page()

@@ -1,12 +1,14 @@
-"""Placeholder page (being written)."""
+"""Progress: the learner's answers re-graded, per topic; export/import of the progress record,
+assignment completion, and the instructor's ad-hoc assignment builder.
+
+Thin page: everything is in ``ui.progress_view``; records and assignments live in
+``lessons.exercises.record``.
+"""
 
 from __future__ import annotations
 
-import streamlit as st
-
 from ui.frame import require_app_frame
-from ui.lang import bound_t
+from ui.progress_view import progress_page
 
 require_app_frame()
-t = bound_t()
-st.title(t("core.nav.progress"))
+progress_page()
