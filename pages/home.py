@@ -25,7 +25,7 @@ TOPICS = (
 )
 # the lesson of each topic (lessons/content/<id>), where one has been written
 LESSON_OF = {"background": "background", "concepts": "concepts", "maths": "principles", "bigdata": "applications",
-             "tools": "tools", "trends": "trends", "faq": "faq"}
+             "tools": "tools", "trends": "trends", "faq": "faq", "code": "practice"}
 NAV = {stem: (key, icon) for stem, key, icon in PAGES}
 
 st.title(t("core.home.title"))

@@ -15,10 +15,12 @@ from sim import edit
 from ui import lab_state as lab
 from ui.consensus_views import protocol_views
 from ui.explorer import open_in_explorer_button
+from ui.export import export_msc
 from ui.fault_palette import fault_palette, manual_picker
 from ui.lab_verdicts import anomaly_marks, live_verdicts, store_verdicts
 from ui.lang import current_lang, md_escape, bound_t
 from ui.runner import run_json
+from ui.show_code import show_code_panel
 from ui.frame import require_app_frame
 
 require_app_frame()
@@ -48,6 +50,7 @@ cursor = lab.follow_player(result.cursor, cursor, trace.n_steps)
 if result.choose:
     lab.apply_choice(sc, trace, cursor, result.choose)
     st.rerun()
+export_msc(trace, cursor, key="lab.export")  # the diagram up to the cursor as PNG/SVG/HTML
 
 if manual:
     pick = manual_picker(trace, edit.action_cursor(trace, cursor), t)
@@ -64,6 +67,7 @@ open_in_explorer_button(trace, cursor)
 
 protocol_views(trace, cursor)  # consensus logs/terms (protocols with replica_view) + invariant panel
 live_verdicts(verdicts)  # the client history up to the cursor against every consistency model
+show_code_panel(trace, cursor)  # behind a toggle: the protocol method that handled the step at the cursor
 
 if st.toggle(t("lab.static.toggle"), key="lab.static"):
     from ui.static_views import static_views
