@@ -182,6 +182,7 @@ def progress_page() -> None:
         st.info(t("exercises.progress.empty"))
     _completion(record, t, lang)
     st.subheader(t("exercises.progress.io"))
+    st.caption(t("exercises.progress.keep"))
     st.download_button(t("exercises.progress.download"), rec.to_json(record), file_name=f"progress-{_stem(record)}.json",
                        mime="application/json", key=K + "dl", on_click="ignore")
     st.file_uploader(t("exercises.progress.import"), type=["json"], key=K + "upload", on_change=_on_upload,
