@@ -113,7 +113,9 @@ def test_page_renders_with_every_string_translated(lang):
     text = _texts(at)
     assert "[explorer." not in text and "[model." not in text and "[chk." not in text, text
     assert len(at.get("plotly_chart")) == 2  # the timeline and the model map
-    assert len(at.get("download_button")) == 4
+    buttons = at.get("download_button")
+    assert len(buttons) == 5  # the history and verdict downloads, and the timeline's offline HTML
+    assert [b.proto.label for b in buttons].count(translate(lang, "export.html")) == 1
 
 
 @pytest.mark.parametrize("lang", LANGS)

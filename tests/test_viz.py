@@ -202,7 +202,7 @@ def test_hover_shows_type_payload_and_clocks(faulty):
     fig = msc_figure(faulty, faulty.n_steps - 1, T["zh"])
     (dl,) = _by_meta(fig, "delivered")
     h = str(dl.hovertext[1])
-    assert "Ping" in h and "hops" in h and "兰波特时钟" in h and "向量时钟" in h
+    assert "Ping" in h and "hops" in h and "Lamport 时钟" in h and "向量时钟" in h
     assert not re.search(r"\[[a-z_]+\.", h)  # no missing-key markers
 
 
