@@ -22,7 +22,7 @@ assert _ROOT == ROOT
 
 __all__ = ["ROOT", "CHROMIUM_ARGS", "free_port", "rss_kb", "running", "start_server", "stop_server",
            "percentile", "summary", "launch_chromium", "wait_idle", "timed_run",
-           "runs_against_the_floor"]
+           "runs_against_the_floor", "timed"]
 
 
 def percentile(xs: list[float], p: float) -> float:
@@ -37,6 +37,15 @@ def percentile(xs: list[float], p: float) -> float:
 def summary(xs: list[float]) -> dict[str, float]:
     return {"n": len(xs), "p50": percentile(xs, 50), "p95": percentile(xs, 95),
             "mean": statistics.fmean(xs) if xs else float("nan"), "max": max(xs) if xs else float("nan")}
+
+
+def timed(f, *args):
+    """``(f(*args), seconds)``."""
+    import time
+
+    t0 = time.perf_counter()
+    out = f(*args)
+    return out, time.perf_counter() - t0
 
 
 def timed_run(scenario, spec=None):

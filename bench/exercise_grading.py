@@ -17,22 +17,15 @@ every exercise, against the sum of the single grades (the CLI's cost per record)
 from __future__ import annotations
 
 import argparse
-import time
 from collections import defaultdict
 
 import common  # noqa: F401  (puts the repo on sys.path)
-from common import summary
+from common import summary, timed
 
 from lessons.exercises import core
 from lessons.exercises import record as rec
 from sim.engine import run
 from sim.scenario import parse_scenario
-
-
-def timed(f, *args):
-    t0 = time.perf_counter()
-    out = f(*args)
-    return out, time.perf_counter() - t0
 
 
 def main() -> None:

@@ -16,21 +16,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import common  # noqa: F401  (puts the repo on sys.path)
+from common import timed
 
 from lessons.presets import load_preset
 from sim.engine import run
 from ui.i18n import translate
 from viz import export
 from viz.msc import default_window, msc_figure
-
-
-def timed(f, *args):
-    t0 = time.perf_counter()
-    out = f(*args)
-    return out, time.perf_counter() - t0
 
 
 def main() -> None:

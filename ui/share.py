@@ -6,10 +6,9 @@ Theory of operation
 without padding. Because the scenario JSON is canonical and the simulator deterministic,
 a link reproduces exactly the run and the step the sender saw.
 
-``decode(text)`` treats its input as hostile: the encoded text is at most
-``MAX_ENCODED`` characters of the base64url alphabet, the decompressed JSON at most
-``MAX_DECODED`` bytes (``zlib.decompressobj(...).decompress(data, max_length)``, so a
-compression bomb stops at the limit instead of filling memory), JSON only (never pickle,
+``decode(text)`` treats its input as hostile (``sim.packed.unpack``): the encoded text is at
+most ``MAX_ENCODED`` characters of the base64url alphabet, the decompressed JSON at most
+``MAX_DECODED`` bytes (a compression bomb stops at the limit), JSON only (never pickle,
 never YAML tags), nesting depth caught, and the scenario validated by
 ``sim.scenario.parse_scenario``. Every failure is a ``ScenarioError`` whose ``key`` the
 ``errors`` catalog translates. ``parse_cursor`` checks the optional ``c`` parameter.
@@ -19,18 +18,13 @@ Pure: no Streamlit; the page reads and writes ``st.query_params``.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import re
-import zlib
 from typing import Any, Mapping
 
+from sim.packed import PackError, pack, unpack
 from sim.scenario import MAX_STEPS, Scenario, ScenarioError, parse_scenario
 
 MAX_ENCODED = 16 * 1024
 MAX_DECODED = 256 * 1024
-_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _preset_meta(preset_id: Any) -> dict | None:
@@ -62,41 +56,31 @@ def encode(scenario: Scenario, cursor: int) -> str:
     doc = scenario.to_dict()
     if "meta" in doc:
         doc["meta"] = compact_meta(doc["meta"])
-    payload = json.dumps({"s": doc, "c": int(cursor)}, sort_keys=True, separators=(",", ":"),
-                         ensure_ascii=False)
-    packed = zlib.compress(payload.encode("utf-8"), 9)
-    return base64.urlsafe_b64encode(packed).decode("ascii").rstrip("=")
+    return pack({"s": doc, "c": int(cursor)})
+
+
+# Each way a link can fail to unpack (``sim.packed``), as the error the Lab shows.
+_LINK_ERRORS = {
+    "empty": lambda: ScenarioError("p", "err.share_empty", "the link carries no scenario"),
+    "too_long": lambda: ScenarioError("p", "err.share_too_long", f"the link is longer than {MAX_ENCODED // 1024} KiB",
+                                      kib=MAX_ENCODED // 1024),
+    "alphabet": lambda: ScenarioError("p", "err.share_garbled", "the link is garbled (not base64url)"),
+    "base64": lambda: ScenarioError("p", "err.share_garbled", "the link is garbled (not base64url)"),
+    "zlib": lambda: ScenarioError("p", "err.share_garbled", "the link is garbled (not compressed data)"),
+    "too_big": lambda: ScenarioError("p", "err.share_too_big", f"the link expands to more than {MAX_DECODED // 1024} KiB",
+                                     kib=MAX_DECODED // 1024),
+    "truncated": lambda: ScenarioError("p", "err.share_garbled", "the link is garbled (truncated)"),
+    "json": lambda: ScenarioError("p", "err.share_garbled", "the link is garbled (not JSON)"),
+    "nested": lambda: ScenarioError("p", "err.nested", "nested too deeply"),
+}
 
 
 def decode(text: str) -> tuple[Scenario, int]:
     """``(scenario, cursor)`` from a link's ``p`` parameter; ``ScenarioError`` on anything wrong."""
-    if not isinstance(text, str) or not text:
-        raise ScenarioError("p", "err.share_empty", "the link carries no scenario")
-    if len(text) > MAX_ENCODED:
-        raise ScenarioError("p", "err.share_too_long", f"the link is longer than {MAX_ENCODED // 1024} KiB",
-                            kib=MAX_ENCODED // 1024)
-    if not _ALPHABET.fullmatch(text):
-        raise ScenarioError("p", "err.share_garbled", "the link is garbled (not base64url)")
     try:
-        packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise ScenarioError("p", "err.share_garbled", "the link is garbled (not base64url)") from None
-    inflater = zlib.decompressobj()
-    try:
-        raw = inflater.decompress(packed, MAX_DECODED)
-    except zlib.error:
-        raise ScenarioError("p", "err.share_garbled", "the link is garbled (not compressed data)") from None
-    if inflater.unconsumed_tail:
-        raise ScenarioError("p", "err.share_too_big", f"the link expands to more than {MAX_DECODED // 1024} KiB",
-                            kib=MAX_DECODED // 1024)
-    if not inflater.eof:
-        raise ScenarioError("p", "err.share_garbled", "the link is garbled (truncated)")
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise ScenarioError("p", "err.share_garbled", "the link is garbled (not JSON)") from None
-    except RecursionError:
-        raise ScenarioError("p", "err.nested", "nested too deeply") from None
+        data = unpack(text, max_encoded=MAX_ENCODED, max_decoded=MAX_DECODED)
+    except PackError as e:
+        raise _LINK_ERRORS[e.reason]() from None
     if not isinstance(data, dict) or set(data) != {"s", "c"}:
         raise ScenarioError("p", "err.share_garbled", "the link is garbled (unexpected content)")
     cursor = data["c"]

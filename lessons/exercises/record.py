@@ -21,8 +21,8 @@ catalog key (``exercises.err.*``) and an English text (the CLI prints that).
 
 An **assignment** is a list of ``(exercise, seed)`` items, from ``lessons/assignments/<id>.yaml``
 (``{id, title: {en, zh}, exercises: [{id, seed}], per_learner: bool}``) or from an instructor's
-ad-hoc link (``encode_assignment``/``decode_assignment``: base64url of zlib-compressed canonical
-JSON, size-bounded like ``ui.share``). With ``per_learner`` each learner gets their own copy of
+ad-hoc link (``encode_assignment``/``decode_assignment``: ``sim.packed``, the same bounded
+packing as share links). With ``per_learner`` each learner gets their own copy of
 each item: ``core.question_seed(f"{exercise}:{seed}", learner_seed)``; otherwise everybody answers
 the same question. ``score`` counts, for an assignment, only the answers to its questions (extra
 answers cannot pad the score); without one, every answer.
@@ -32,12 +32,9 @@ Pure: no Streamlit, no clock, no global RNG.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import json
 import re
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -46,6 +43,7 @@ import yaml
 
 from checkers.verdict import Message
 from lessons.exercises import core
+from sim.packed import PackError, pack, unpack
 
 FORMAT = "consistency-lab-progress"
 VERSION = 1
@@ -59,7 +57,6 @@ MAX_LINK_CHARS = 4096
 MAX_LINK_DECODED = 32 * 1024
 ASSIGNMENT_DIR = Path(__file__).resolve().parents[1] / "assignments"
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-_B64 = re.compile(r"[A-Za-z0-9_-]+")
 _RECORD_KEYS = {"format", "version", "learner", "learner_seed", "assignment", "answers"}
 _ANSWER_KEYS = {"exercise", "seed", "answer", "correct"}
 
@@ -351,9 +348,7 @@ def get_assignment(assignment_id: Any) -> Assignment:
 
 
 def encode_assignment(assignment: Assignment) -> str:
-    payload = json.dumps(assignment_to_dict(assignment), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    packed = zlib.compress(payload.encode("utf-8"), 9)
-    text = base64.urlsafe_b64encode(packed).decode("ascii").rstrip("=")
+    text = pack(assignment_to_dict(assignment))
     if len(text) > MAX_LINK_CHARS:
         raise _err("link_too_long", f"the assignment link would be longer than {MAX_LINK_CHARS} characters",
                    n=MAX_LINK_CHARS)
@@ -362,29 +357,14 @@ def encode_assignment(assignment: Assignment) -> str:
 
 def decode_assignment(text: Any) -> Assignment:
     """An ad-hoc assignment from an ``?assign=`` link; ``RecordError`` on anything wrong."""
-    if not isinstance(text, str) or not text:
-        raise _err("link_garbled", "the assignment link is empty or garbled")
-    if len(text) > MAX_LINK_CHARS:
-        raise _err("link_too_long", f"the assignment link is longer than {MAX_LINK_CHARS} characters",
-                   n=MAX_LINK_CHARS)
-    if not _B64.fullmatch(text):
-        raise _err("link_garbled", "the assignment link is empty or garbled")
     try:
-        packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise _err("link_garbled", "the assignment link is empty or garbled") from None
-    inflater = zlib.decompressobj()
-    try:
-        raw = inflater.decompress(packed, MAX_LINK_DECODED)
-    except zlib.error:
-        raise _err("link_garbled", "the assignment link is empty or garbled") from None
-    if inflater.unconsumed_tail or not inflater.eof:
-        raise _err("link_garbled", "the assignment link is empty or garbled")
-    try:
-        doc = json.loads(raw.decode("utf-8"))
-    except RecursionError:
-        raise _err("nested", "nested too deeply") from None
-    except (UnicodeDecodeError, ValueError):
+        doc = unpack(text, max_encoded=MAX_LINK_CHARS, max_decoded=MAX_LINK_DECODED)
+    except PackError as e:
+        if e.reason == "too_long":
+            raise _err("link_too_long", f"the assignment link is longer than {MAX_LINK_CHARS} characters",
+                       n=MAX_LINK_CHARS) from None
+        if e.reason == "nested":
+            raise _err("nested", "nested too deeply") from None
         raise _err("link_garbled", "the assignment link is empty or garbled") from None
     return assignment_from_dict(doc, "link")
 

@@ -23,8 +23,11 @@ from sim.trace import Event, Trace
 
 
 def run_dict(scenario: Mapping[str, Any]) -> Trace:
-    """Validate and run a scenario dict (``ScenarioError`` if it is bad: a bug of ours)."""
-    return _run_json(json.dumps(scenario, sort_keys=True, separators=(",", ":")))
+    """Validate and run a scenario dict (``ScenarioError`` if it is bad). ``meta`` (titles,
+    captions) does not change a run, so it is left out of the run and its cache key: a question's
+    copy of a preset (captions trimmed) reuses the preset's run."""
+    return _run_json(json.dumps({k: v for k, v in scenario.items() if k != "meta"}, sort_keys=True,
+                                separators=(",", ":")))
 
 
 @functools.lru_cache(maxsize=64)

@@ -43,16 +43,15 @@ order is the same scheduling luck this kind avoids).
 
 from __future__ import annotations
 
-import functools
 import json
 import random
 from typing import Any, Callable, Mapping, NamedTuple
 
 from checkers.verdict import Message
 from lessons.exercises.core import AnswerError, Choice, ExerciseError, ExerciseSpec, Feedback, Question, Text
+from lessons.exercises.runs import run_dict
 from lessons.presets import load_preset
-from sim.engine import run
-from sim.scenario import ScenarioError, parse_scenario, scenario_to_dict
+from sim.scenario import ScenarioError, scenario_to_dict
 from sim.trace import TIMERS_FIELD, Trace
 
 ASKS = ("effects", "state")
@@ -85,16 +84,10 @@ def _cj(value: Any) -> str:
 
 
 # ---------------------------------------------------------------------------------- runs
-@functools.lru_cache(maxsize=32)
-def _run_cached(run_key: str) -> Trace:
-    return run(parse_scenario(json.loads(run_key)))
-
-
 def _run(scenario: Mapping[str, Any]) -> Trace:
-    """The run of a scenario dict. ``meta`` (titles, captions) does not change a run, so it is left
-    out of the cache key: the question's copy (captions trimmed) reuses the preset's run."""
+    """The run of a scenario dict, without its ``meta`` (``runs.run_dict``, cached)."""
     try:
-        return _run_cached(_cj({k: v for k, v in scenario.items() if k != "meta"}))
+        return run_dict(scenario)
     except ScenarioError as e:
         raise ExerciseError(f"predict: a question's scenario is broken: {e}") from None
 
